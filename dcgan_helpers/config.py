@@ -1,0 +1,200 @@
+"""Every hyperparameter in one dataclass, presets per dataset, JSON round trip."""
+
+import dataclasses
+import difflib
+import json
+import math
+import typing
+from dataclasses import dataclass
+
+from .errors import ConfigError
+from .files import write_text_atomically
+
+ARCHITECTURES = ("radford", "dense")
+SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
+MODEL_SHAPING_KEYS = (
+    "image_size", "channels", "architecture", "noise_dim",
+    "generator_filters", "discriminator_filters", "kernel_size",
+)
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Hyperparameters of one DCGAN; ``None`` for a hardware switch means "decide from the device"."""
+
+    # Data
+    dataset: str = "fashion_mnist"  # name of the data source, also the folder under runs/
+    image_size: int = 28  # height = width of the images, one of SUPPORTED_IMAGE_SIZES
+    channels: int = 1  # 1 for grayscale, 3 for RGB
+
+    # Models
+    architecture: str = "radford"  # "radford" (DCGAN paper) or "dense" (dense first layer)
+    noise_dim: int = 100  # length of the latent vector z
+    generator_filters: int = 64  # width of G's last hidden layer; doubles towards the noise
+    discriminator_filters: int = 64  # width of D's first layer; doubles towards the logit
+    kernel_size: int = 4  # 4 in the DCGAN paper, 5 in the dense family
+    leaky_relu_slope: float = 0.2  # negative slope of D's LeakyReLU
+
+    # Optimisation: Adam for each network
+    generator_learning_rate: float = 2e-4
+    discriminator_learning_rate: float = 2e-4
+    beta_1: float = 0.5  # the DCGAN paper's momentum; 0.9 made training oscillate
+    beta_2: float = 0.999
+    batch_size: int = 128
+    steps_per_epoch: int | None = None  # None: one pass over the data
+
+    # Loss
+    label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    label_noise: float = 0.0  # probability of swapping a real and a fake label in D's loss
+
+    # Reproducibility and output
+    seed: int = 0
+    preview_count: int = 16  # images in the fixed-noise grid saved each epoch
+    keep_checkpoints: int = 2  # newest checkpoints kept on disk
+
+    # Hardware
+    mixed_precision: bool | None = None  # None: float16 compute on a GPU, float32 on CPU
+    jit_compile: bool | None = None  # None: XLA on a GPU, off on CPU where it is slower
+    steps_per_execution: int = 1  # training steps per call into the compiled graph
+
+    def __post_init__(self):
+        for name, value in dataclasses.asdict(self).items():
+            _check_type(name, value)
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
+        if self.image_size not in SUPPORTED_IMAGE_SIZES:
+            sizes = ", ".join(map(str, SUPPORTED_IMAGE_SIZES))
+            raise ConfigError(f"image_size must be one of {sizes}, not {self.image_size}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), not {self.channels}")
+        positive = ("noise_dim", "generator_filters", "discriminator_filters", "kernel_size", "batch_size",
+                    "generator_learning_rate", "discriminator_learning_rate", "preview_count",
+                    "keep_checkpoints", "steps_per_execution")
+        for name in positive:
+            value = getattr(self, name)
+            if not value > 0 or not math.isfinite(value):
+                raise ConfigError(f"{name} must be a positive number, not {value}")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            raise ConfigError(f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}")
+        for name in ("beta_1", "beta_2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1), not {getattr(self, name)}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}; 0.1 is typical")
+        if not 0 <= self.label_noise < 0.5:
+            raise ConfigError(f"label_noise must be in [0, 0.5), not {self.label_noise}; 0.05 is typical")
+        if not 0 <= self.leaky_relu_slope < 1:
+            raise ConfigError(f"leaky_relu_slope must be in [0, 1), not {self.leaky_relu_slope}")
+
+    def replace(self, **changes) -> "GANConfig":
+        """A copy with some values changed; unknown names are rejected."""
+        _reject_unknown(changes)
+        return dataclasses.replace(self, **changes)
+
+    def with_overrides(self, assignments) -> "GANConfig":
+        """A copy with ``KEY=VALUE`` strings (as given to ``--set``) applied."""
+        return self.replace(**parse_assignments(assignments))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "GANConfig":
+        _reject_unknown(values)
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "GANConfig":
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path) -> None:
+        write_text_atomically(path, self.to_json())
+
+    @classmethod
+    def load(cls, path) -> "GANConfig":
+        return cls.from_json(open(path).read())
+
+
+FIELD_TYPES = typing.get_type_hints(GANConfig)
+
+def _reject_unknown(values: dict) -> None:
+    unknown = [key for key in values if key not in FIELD_TYPES]
+    if unknown:
+        hints = [f" (did you mean {match[0]!r}?)" if (match := difflib.get_close_matches(key, FIELD_TYPES, 1)) else ""
+                 for key in unknown]
+        named = "; ".join(f"{key!r}{hint}" for key, hint in zip(unknown, hints))
+        raise ConfigError(f"unknown config key {named}. Valid keys: {', '.join(FIELD_TYPES)}")
+
+
+def _check_type(name: str, value) -> None:
+    allowed = typing.get_args(FIELD_TYPES[name]) or (FIELD_TYPES[name],)
+    if not any(_is_kind(value, kind) for kind in allowed):
+        names = " or ".join("None" if kind is type(None) else kind.__name__ for kind in allowed)
+        raise ConfigError(f"{name} must be {names}, not {value!r}")
+
+
+def _is_kind(value, kind) -> bool:
+    if kind is type(None):
+        return value is None
+    if kind in (int, float) and isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind)
+
+
+def parse_assignments(assignments) -> dict:
+    """Turn ``["noise_dim=64", "jit_compile=auto"]`` into typed values."""
+    values = {}
+    for assignment in assignments:
+        key, separator, text = assignment.partition("=")
+        key = key.strip()
+        if not separator:
+            raise ConfigError(f"expected KEY=VALUE, got {assignment!r} (for example noise_dim=64)")
+        _reject_unknown({key: None})
+        values[key] = _parse_value(key, text.strip())
+    return values
+
+
+def _parse_value(key: str, text: str):
+    allowed = typing.get_args(FIELD_TYPES[key]) or (FIELD_TYPES[key],)
+    if type(None) in allowed and text.lower() in ("none", "auto", "null"):
+        return None
+    if bool in allowed:
+        lowered = text.lower()
+        if lowered in ("true", "on", "yes", "1"):
+            return True
+        if lowered in ("false", "off", "no", "0"):
+            return False
+        raise ConfigError(f"{key} must be true, false or auto, not {text!r}")
+    for kind in (int, float):
+        if kind in allowed:
+            try:
+                return kind(text)
+            except ValueError:
+                raise ConfigError(f"{key} must be a {kind.__name__} number, not {text!r}") from None
+    return text
+
+
+PRESETS = {
+    "fashion_mnist": GANConfig(),
+    "celeba64": GANConfig(
+        dataset="celeba64", image_size=64, channels=3,
+        generator_filters=128,  # G 1024-512-256-128-3, as in the paper's table
+        discriminator_filters=64,  # D 64-128-256-512-1
+    ),
+    "hands64": GANConfig(
+        dataset="hands64", image_size=64, channels=3, architecture="dense", kernel_size=5,
+        batch_size=64, label_smoothing=0.1,
+    ),
+}
+
+
+def preset(name: str) -> GANConfig:
+    """The preset configuration of a dataset, with a clear error for an unknown name."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown dataset {name!r}; presets exist for: {', '.join(PRESETS)}")
+    return PRESETS[name]

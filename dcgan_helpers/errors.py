@@ -1,0 +1,33 @@
+"""Exceptions for mistakes a user can fix; the command line turns them into exit status 2."""
+
+
+class UsageError(Exception):
+    """A problem with the user's input; the message says what was expected and how to fix it."""
+
+
+class ConfigError(UsageError, ValueError):
+    """An unknown hyperparameter or a value outside what the models support."""
+
+
+class DataNotFoundError(UsageError, FileNotFoundError):
+    """A dataset could not be found in any of the places searched, nor downloaded."""
+
+
+class DataFormatError(UsageError, ValueError):
+    """A data file exists but does not have the layout its format promises."""
+
+
+class SessionError(UsageError):
+    """A training session that does not exist, already exists, or cannot resume as asked."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+    def __init__(self, epoch: int, metric: str, value: float):
+        self.epoch, self.metric, self.value = epoch, metric, value
+        super().__init__(
+            f"training diverged in epoch {epoch}: {metric} became {value}. "
+            f"The checkpoint of epoch {epoch - 1} is kept; resume from it with a lower "
+            "learning rate (for example --set discriminator_learning_rate=1e-4)."
+        )

@@ -1,0 +1,33 @@
+"""Atomic file writes: a reader never sees a half-written file, a crash never destroys the old one."""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success, fsync it and rename it over ``path``.
+
+    The temporary name keeps the final suffix (Keras and imageio choose the format by it)
+    and starts with ``.tmp-`` so that globs for finished files never match it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        yield temporary
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text)

@@ -1,0 +1,121 @@
+"""The DCGAN training step: both networks updated from one batch, driven by ``keras.Model.fit``."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from .config import GANConfig
+from .device import uses_mixed_precision, uses_xla
+from .models import build_discriminator, build_generator
+
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def discriminator_loss(real_logits, fake_logits, real_targets, fake_targets):
+    """Binary cross-entropy of D on real and on fake images, each averaged, then added."""
+    real_loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=real_targets, logits=real_logits)
+    fake_loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=fake_targets, logits=fake_logits)
+    return ops.mean(real_loss) + ops.mean(fake_loss)
+
+
+def generator_loss(fake_logits):
+    """Non-saturating loss -log D(G(z)): strong gradients exactly when D rejects the fakes."""
+    return ops.mean(ops.softplus(-fake_logits))
+
+
+class DCGAN(keras.Model):
+    """A generator and a discriminator trained against each other by ``fit``.
+
+    Each step draws noise, generates one fake batch, and passes the real and the fake batch
+    through D separately (so BatchNorm never mixes their statistics). Both networks are updated
+    from the same forward pass, as in the TensorFlow DCGAN tutorial.
+    """
+
+    def __init__(self, generator, discriminator, config: GANConfig, **kwargs):
+        super().__init__(name="dcgan", **kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.config = config
+        self.noise_dim = generator.input_shape[-1]
+        self.seed_generator = keras.random.SeedGenerator(config.seed, name="training_noise")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
+        """Attach one Adam per network (wrapped for loss scaling under mixed precision) and build both.
+
+        Building the optimizers here, before ``fit`` traces the step, keeps their variables
+        out of the traced function and lets a checkpoint be restored into them right away.
+        """
+        config = self.config
+        kwargs.setdefault("jit_compile", uses_xla(config))
+        kwargs.setdefault("steps_per_execution", config.steps_per_execution)
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer or keras.optimizers.Adam(
+            config.generator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name="generator_adam"
+        )
+        self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(
+            config.discriminator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+            name="discriminator_adam",
+        )
+        if uses_mixed_precision(config):
+            self.generator_optimizer = keras.optimizers.LossScaleOptimizer(self.generator_optimizer)
+            self.discriminator_optimizer = keras.optimizers.LossScaleOptimizer(self.discriminator_optimizer)
+        self.generator_optimizer.build(self.generator.trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    def discriminator_targets(self, batch_size):
+        """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap."""
+        real_target = 1.0 - self.config.label_smoothing
+        real_targets = ops.full((batch_size, 1), real_target)
+        fake_targets = ops.zeros((batch_size, 1))
+        if self.config.label_noise > 0:
+            swap = keras.random.uniform((2, batch_size, 1), seed=self.seed_generator) < self.config.label_noise
+            real_targets = ops.where(swap[0], 0.0, real_targets)
+            fake_targets = ops.where(swap[1], real_target, fake_targets)
+        return real_targets, fake_targets
+
+    def train_step(self, real_images):
+        batch_size = ops.shape(real_images)[0]
+        noise = keras.random.normal((batch_size, self.noise_dim), seed=self.seed_generator)
+        real_targets, fake_targets = self.discriminator_targets(batch_size)
+        with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
+            fake_images = self.generator(noise, training=True)
+            real_logits = self.discriminator(real_images, training=True)
+            fake_logits = self.discriminator(fake_images, training=True)
+            d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
+            g_loss = generator_loss(fake_logits)
+            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_loss)
+            scaled_g_loss = self.generator_optimizer.scale_loss(g_loss)
+        self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
+        self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
+        for name, value in (
+            ("d_loss", d_loss), ("g_loss", g_loss),
+            ("d_real", ops.mean(ops.sigmoid(real_logits))), ("d_fake", ops.mean(ops.sigmoid(fake_logits))),
+        ):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @staticmethod
+    def _update(optimizer, tape, scaled_loss, network):
+        variables = network.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+
+    def sample(self, count: int, seed: int = 0):
+        """``count`` generated images in [-1, 1]; the same seed always gives the same noise."""
+        noise = keras.random.normal((count, self.noise_dim), seed=seed)
+        return self.generator(noise, training=False)
+
+
+def build_dcgan(config: GANConfig) -> DCGAN:
+    """Seed every random source, build G and D from the config, and compile them into a DCGAN."""
+    keras.utils.set_random_seed(config.seed)
+    gan = DCGAN(build_generator(config), build_discriminator(config), config)
+    gan.compile()
+    return gan

@@ -1,0 +1,113 @@
+"""Generator and discriminator for both architecture families, built from a GANConfig.
+
+``radford``: the DCGAN paper. G projects z to a 4x4 (7x7 for 28 px) map with a transposed
+convolution, then doubles the size with 4x4 stride-2 transposed convolutions, BatchNorm and
+ReLU, ending in tanh. D mirrors it with stride-2 convolutions and LeakyReLU(0.2), BatchNorm on
+every layer but the first, and a final convolution to one logit. No pooling, no dense layers.
+
+``dense``: the same rules, but G starts with a dense layer from the noise and D ends with one,
+and kernels are 5x5.
+"""
+
+import keras
+from keras import layers
+
+from .config import GANConfig
+from .device import dtype_policy
+
+
+def weight_initializer():
+    """N(0, 0.02), as in the DCGAN paper."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def batch_norm(name: str, policy: str):
+    """BatchNorm with its scale initialised around 1 with the paper's spread."""
+    return layers.BatchNormalization(
+        gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name, dtype=policy
+    )
+
+
+def start_size(image_size: int) -> int:
+    """Side of the first feature map: halve the image size while it stays even and above 4."""
+    size = image_size
+    while size % 2 == 0 and size > 4:
+        size //= 2
+    return size
+
+
+def resolution_steps(image_size: int) -> int:
+    """How many stride-2 layers lead from the first feature map to the image (4 for 64 px)."""
+    return (image_size // start_size(image_size)).bit_length() - 1
+
+
+def generator_widths(config: GANConfig) -> list[int]:
+    """Channels of G's hidden maps, from the noise projection to the last hidden layer."""
+    steps = resolution_steps(config.image_size)
+    return [config.generator_filters * 2 ** (steps - 1 - index) for index in range(steps)]
+
+
+def discriminator_widths(config: GANConfig) -> list[int]:
+    """Channels of D's convolutions, from the image towards the logit."""
+    return [config.discriminator_filters * 2**index for index in range(resolution_steps(config.image_size))]
+
+
+def build_generator(config: GANConfig) -> keras.Sequential:
+    """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
+    policy = dtype_policy(config)
+    start = start_size(config.image_size)
+    widths = generator_widths(config)
+    model = keras.Sequential(name=f"generator_{config.architecture}")
+    model.add(keras.Input(shape=(config.noise_dim,), name="noise"))
+    if config.architecture == "radford":
+        model.add(layers.Reshape((1, 1, config.noise_dim), name="noise_as_map", dtype=policy))
+        model.add(layers.Conv2DTranspose(
+            widths[0], start, strides=1, padding="valid", use_bias=False,
+            kernel_initializer=weight_initializer(), name="project", dtype=policy,
+        ))
+    else:
+        model.add(layers.Dense(
+            start * start * widths[0], use_bias=False, kernel_initializer=weight_initializer(),
+            name="project", dtype=policy,
+        ))
+        model.add(layers.Reshape((start, start, widths[0]), name="to_map", dtype=policy))
+    model.add(batch_norm("project_bn", policy))
+    model.add(layers.ReLU(name="project_relu", dtype=policy))
+    for number, width in enumerate(widths[1:], start=1):
+        model.add(layers.Conv2DTranspose(
+            width, config.kernel_size, strides=2, padding="same", use_bias=False,
+            kernel_initializer=weight_initializer(), name=f"upsample_{number}", dtype=policy,
+        ))
+        model.add(batch_norm(f"upsample_{number}_bn", policy))
+        model.add(layers.ReLU(name=f"upsample_{number}_relu", dtype=policy))
+    model.add(layers.Conv2DTranspose(
+        config.channels, config.kernel_size, strides=2, padding="same",
+        kernel_initializer=weight_initializer(), name="to_image", dtype=policy,
+    ))
+    model.add(layers.Activation("tanh", name="tanh", dtype="float32"))
+    return model
+
+
+def build_discriminator(config: GANConfig) -> keras.Sequential:
+    """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits)."""
+    policy = dtype_policy(config)
+    start = start_size(config.image_size)
+    model = keras.Sequential(name=f"discriminator_{config.architecture}")
+    model.add(keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image"))
+    for number, width in enumerate(discriminator_widths(config), start=1):
+        model.add(layers.Conv2D(
+            width, config.kernel_size, strides=2, padding="same", use_bias=number == 1,
+            kernel_initializer=weight_initializer(), name=f"downsample_{number}", dtype=policy,
+        ))
+        if number > 1:  # the paper leaves the input layer without BatchNorm
+            model.add(batch_norm(f"downsample_{number}_bn", policy))
+        model.add(layers.LeakyReLU(config.leaky_relu_slope, name=f"downsample_{number}_leaky_relu", dtype=policy))
+    if config.architecture == "radford":
+        model.add(layers.Conv2D(
+            1, start, padding="valid", kernel_initializer=weight_initializer(), name="logit", dtype="float32"
+        ))
+        model.add(layers.Flatten(name="flatten", dtype="float32"))
+    else:
+        model.add(layers.Flatten(name="flatten", dtype=policy))
+        model.add(layers.Dense(1, kernel_initializer=weight_initializer(), name="logit", dtype="float32"))
+    return model
