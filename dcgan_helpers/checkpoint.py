@@ -1,0 +1,95 @@
+"""One file per finished epoch holding everything needed to continue training exactly.
+
+A checkpoint stores both networks' weights (BatchNorm statistics included), both optimizers'
+state (step counts, Adam moments; loss scale when mixed precision is on), the training noise
+generator's state, the fixed preview noise, the epoch and the number of batches consumed.
+It is one ``.npz`` written under a temporary name and renamed, so a process killed at any
+moment leaves either the old set of checkpoints or the old set plus one complete new file.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .config import MODEL_SHAPING_KEYS
+from .errors import SessionError
+from .files import atomic_path
+
+CHECKPOINT_PATTERN = re.compile(r"^epoch_(\d{4,})\.npz$")
+
+
+def checkpoint_name(epoch: int) -> str:
+    return f"epoch_{epoch:04d}.npz"
+
+
+def checkpoint_epochs(folder) -> list[int]:
+    """Epochs with a complete checkpoint in ``folder``, oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = (CHECKPOINT_PATTERN.match(path.name) for path in folder.iterdir())
+    return sorted(int(match.group(1)) for match in found if match)
+
+
+def _split_optimizer(optimizer):
+    """(Adam, loss-scale variables): the Adam state moves between float32 and mixed-precision runs."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.inner_optimizer, list(optimizer._variables)
+    return optimizer, []
+
+
+def _state(gan) -> dict[str, list]:
+    generator_adam, generator_scale = _split_optimizer(gan.generator_optimizer)
+    discriminator_adam, discriminator_scale = _split_optimizer(gan.discriminator_optimizer)
+    return {
+        "generator": gan.generator.weights,
+        "discriminator": gan.discriminator.weights,
+        "generator_optimizer": generator_adam.variables,
+        "discriminator_optimizer": discriminator_adam.variables,
+        "generator_loss_scale": generator_scale,
+        "discriminator_loss_scale": discriminator_scale,
+        "training_noise": [gan.seed_generator.state],
+    }
+
+
+def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
+    arrays = {
+        f"{group}/{index:04d}": np.asarray(variable)
+        for group, variables in _state(gan).items()
+        for index, variable in enumerate(variables)
+    }
+    shaping = {key: getattr(gan.config, key) for key in MODEL_SHAPING_KEYS}
+    arrays.update(epoch=np.int64(epoch), step=np.int64(step), preview_noise=np.asarray(preview_noise),
+                  model_shape=np.array(json.dumps(shaping)))
+    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
+    """Load a checkpoint into a built and compiled DCGAN; returns (epoch, step, preview noise)."""
+    with np.load(path) as stored:
+        saved_shape = json.loads(str(stored["model_shape"]))
+        current_shape = {key: getattr(gan.config, key) for key in MODEL_SHAPING_KEYS}
+        if saved_shape != current_shape:
+            differences = ", ".join(
+                f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"
+                for key in current_shape if saved_shape.get(key) != current_shape[key]
+            )
+            raise SessionError(f"{path} was written by a different architecture: {differences}")
+        for group, variables in _state(gan).items():
+            values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
+            if group.endswith("loss_scale") and (not values or not variables):
+                continue  # one run used mixed precision and the other did not: keep the fresh loss scale
+            if len(values) != len(variables):
+                raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
+            for variable, value in zip(variables, values):
+                if tuple(variable.shape) != value.shape:
+                    raise SessionError(
+                        f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "
+                        f"and {tuple(variable.shape)} in the model"
+                    )
+                variable.assign(value)
+        return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]

@@ -1,0 +1,127 @@
+"""The ``dcgan`` command line: ``dcgan train`` and ``dcgan generate``.
+
+Usage errors (unknown dataset or key, bad resume point, wrong noise size, missing data) exit
+with status 2 and one sentence on stderr, before anything is written.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .config import parse_assignments, preset
+from .data import check_images, load_images
+from .errors import TrainingDiverged, UsageError
+from .session import Session
+from .viz import save_image, to_uint8
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, not {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dcgan", description="Train DCGANs and generate images with them.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser(
+        "train", help="train a session for some epochs, or continue one with -r",
+        description="Train session TRAINING for EPOCHS epochs. Without -r the session must be new; "
+        "with -r OFFSET it continues from where epoch OFFSET ended (epoch OFFSET+1 comes next).",
+    )
+    train.add_argument("-r", dest="offset", type=non_negative_int, metavar="OFFSET",
+                       help="restore the session where epoch OFFSET ended and continue from OFFSET+1")
+    train.add_argument("--data-dir", type=Path, help="folder holding the dataset (default: the usual places)")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="change a hyperparameter, e.g. --set steps_per_epoch=5 (repeatable)")
+    train.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
+    train.add_argument("epochs", type=positive_int, metavar="EPOCHS", help="how many epochs to run now")
+    train.set_defaults(run=run_train)
+
+    generate = commands.add_parser(
+        "generate", help="write images from a session's generator",
+        description="Write NUM images from the generator of session TRAINING as PNG files.",
+    )
+    generate.add_argument("--out", type=Path, help="folder for the images (default: the session's generated/)")
+    generate.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    generate.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
+    generate.add_argument("noise_dim", type=positive_int, metavar="NOISE_DIM",
+                          help="noise dimension the generator was built with")
+    generate.add_argument("num", type=positive_int, metavar="NUM", help="number of images to write")
+    generate.set_defaults(run=run_generate)
+
+    for command in (train, generate):
+        command.add_argument("--dataset", default="fashion_mnist", help="dataset preset (default fashion_mnist)")
+        command.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where sessions live (default runs/)")
+    return parser
+
+
+def run_train(args) -> None:
+    overrides = parse_assignments(args.overrides)
+    if "dataset" in overrides:
+        raise UsageError("choose the dataset with --dataset, not --set dataset=...")
+    config = preset(args.dataset).replace(**overrides)
+    if args.offset is None:
+        folder = Session.folder(args.dataset, args.training, args.runs_dir)
+        if folder.exists():
+            last = Session(folder).last_epoch if (folder / "config.json").is_file() else 0
+            raise UsageError(
+                f"session {args.training} of {args.dataset} already exists ({last} epochs done); "
+                f"continue it with: dcgan train -r {last} --dataset {args.dataset} {args.training} {args.epochs}"
+            )
+        images = check_images(load_images(args.dataset, args.data_dir), config)
+        session = Session.create(config, args.runs_dir, number=args.training)
+    else:
+        session = Session.open(args.dataset, args.training, args.runs_dir)
+        session.check_resume_point(args.offset)
+        config = session.config.replace(**overrides)
+        session.check_config_change(config)
+        images = check_images(load_images(args.dataset, args.data_dir), config)
+        session.update_config(config)
+    session.train(images, args.epochs, resume_from=args.offset, verbose=1)
+    print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
+
+
+def run_generate(args) -> None:
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    generator = session.load_generator()
+    built_with = generator.input_shape[-1]
+    if args.noise_dim != built_with:
+        raise UsageError(
+            f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
+            f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
+        )
+    noise = np.random.default_rng(args.seed).standard_normal((args.num, built_with)).astype(np.float32)
+    images = to_uint8(generator.predict(noise, batch_size=64, verbose=0))
+    out = args.out or session.path / "generated"
+    for index, image in enumerate(images):
+        save_image(out / f"image_{index:04d}.png", image.squeeze(-1) if image.shape[-1] == 1 else image)
+    print(f"wrote {len(images)} images to {out}")
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except UsageError as error:
+        print(f"dcgan: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"dcgan: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

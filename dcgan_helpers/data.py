@@ -1,0 +1,171 @@
+"""Find and read datasets in their published layouts, and turn images into a training pipeline."""
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from .config import GANConfig
+from .errors import DataFormatError, DataNotFoundError, UsageError
+
+FASHION_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")  # where Debian's dataset-* packages install
+PROJECT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # data/ of a source checkout
+
+
+def keras_cache_dir() -> Path:
+    """Where ``keras.datasets`` keeps downloads (``$KERAS_HOME`` or ``~/.keras``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def dataset_search_dirs(folder_name: str, path=None) -> list[Path]:
+    """Folders that may hold a dataset, in the order they are tried."""
+    if path is not None:
+        return [Path(path), Path(path) / folder_name]
+    candidates = []
+    if os.environ.get("DCGAN_DATA_DIR"):
+        candidates.append(Path(os.environ["DCGAN_DATA_DIR"]) / folder_name)
+    candidates += [Path("data") / folder_name, PROJECT_DATA_DIR / folder_name, DEBIAN_DATASETS_DIR / folder_name]
+    unique = []
+    for candidate in candidates:
+        if candidate.resolve() not in [seen.resolve() for seen in unique]:
+            unique.append(candidate)
+    return unique
+
+
+def read_idx(path) -> np.ndarray:
+    """Read a gzip-compressed IDX file (the MNIST format) of unsigned bytes."""
+    path = Path(path)
+    try:
+        with gzip.open(path, "rb") as stream:
+            content = stream.read()
+    except (OSError, EOFError) as error:
+        raise DataFormatError(f"{path} is not a readable .gz file ({error}); download it again") from error
+    if len(content) < 4 or content[:2] != b"\0\0" or content[2] != 0x08:
+        raise DataFormatError(f"{path} is not an IDX file of unsigned bytes (its header is {content[:4]!r})")
+    dims = content[3]
+    header_size = 4 + 4 * dims
+    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    if len(content) != header_size + int(np.prod(shape)):
+        raise DataFormatError(
+            f"{path} is truncated or padded: its header promises shape {shape} "
+            f"({header_size + int(np.prod(shape))} bytes), the file holds {len(content)} bytes; download it again"
+        )
+    return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def load_fashion_mnist(path=None, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST images (N, 28, 28) uint8 and labels (N,) from the first folder that has them.
+
+    Looks in ``path`` (when given, only there), ``$DCGAN_DATA_DIR/fashion-mnist``,
+    ``data/fashion-mnist``, ``/usr/share/datasets/fashion-mnist`` (Debian package
+    ``dataset-fashion-mnist``) and Keras' download cache; otherwise downloads with Keras.
+    """
+    if split not in FASHION_MNIST_FILES:
+        raise UsageError(f"split must be 'train' or 'test', not {split!r}")
+    searched = dataset_search_dirs("fashion-mnist", path)
+    if path is None:
+        searched.append(keras_cache_dir() / "fashion-mnist")
+    for folder in searched:
+        image_file, label_file = (folder / name for name in FASHION_MNIST_FILES[split])
+        if image_file.is_file() and label_file.is_file():
+            return _read_fashion_mnist_pair(image_file, label_file)
+    if path is None:
+        downloaded = _download_fashion_mnist()
+        if downloaded is not None:
+            return downloaded[split]
+    raise DataNotFoundError(
+        f"Fashion-MNIST ({' and '.join(FASHION_MNIST_FILES[split])}) was not found in any of: "
+        + ", ".join(str(folder) for folder in searched)
+        + (". " if path is not None else ", and downloading it with Keras failed. ")
+        + "Install the Debian package dataset-fashion-mnist, or download the four .gz files from "
+        "https://github.com/zalandoresearch/fashion-mnist into data/fashion-mnist/ "
+        "(or a folder named by $DCGAN_DATA_DIR/fashion-mnist)."
+    )
+
+
+def _read_fashion_mnist_pair(image_file: Path, label_file: Path) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_idx(image_file), read_idx(label_file)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1 or len(labels) != len(images):
+        raise DataFormatError(
+            f"{image_file} and {label_file} should hold N 28x28 images and N labels, "
+            f"they hold {images.shape} and {labels.shape}"
+        )
+    return images, labels
+
+
+def _download_fashion_mnist():
+    """Keras' own downloader into its cache, or None when there is no network."""
+    import keras
+
+    try:
+        (train_images, train_labels), (test_images, test_labels) = keras.datasets.fashion_mnist.load_data()
+    except Exception:  # any network or server failure means "not available here"
+        return None
+    return {"train": (train_images, train_labels), "test": (test_images, test_labels)}
+
+
+DATASET_LOADERS = {"fashion_mnist": lambda data_dir: load_fashion_mnist(data_dir)[0]}
+
+
+def load_images(dataset: str, data_dir=None) -> np.ndarray:
+    """Training images of a named dataset as uint8 (N, H, W, C)."""
+    if dataset not in DATASET_LOADERS:
+        raise UsageError(f"no loader for dataset {dataset!r}; datasets you can train on: {', '.join(DATASET_LOADERS)}")
+    images = DATASET_LOADERS[dataset](data_dir)
+    return images[..., np.newaxis] if images.ndim == 3 else images
+
+
+def batches_per_epoch(image_count: int, config: GANConfig) -> int:
+    """Full batches in one pass over the data (the last partial batch is dropped)."""
+    return image_count // config.batch_size
+
+
+def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
+    """An endless stream of shuffled batches in [-1, 1], starting at batch number ``start_step``.
+
+    The uint8 images stay in memory as they are (4x smaller than float32); each batch is
+    gathered and scaled on the fly. Every pass uses its own permutation derived from
+    ``(config.seed, pass number)``, so a resumed session sees exactly the batches an
+    uninterrupted one would have seen. Batches always hold ``batch_size`` images, which keeps
+    shapes fixed for XLA.
+    """
+    images = check_images(images, config)
+    count = len(images)
+    first_pass, skip = divmod(start_step, batches_per_epoch(count, config))
+    pixels = tf.constant(images)
+
+    def shuffled_batches(pass_number):
+        seed = tf.stack([tf.constant(config.seed, tf.int64), pass_number])
+        order = tf.argsort(tf.random.stateless_uniform([count], seed=seed))
+        return tf.data.Dataset.from_tensor_slices(order).batch(config.batch_size, drop_remainder=True)
+
+    def to_float(indices):
+        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+
+    stream = tf.data.Dataset.counter(first_pass).flat_map(shuffled_batches).skip(skip)
+    return stream.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def check_images(images: np.ndarray, config: GANConfig) -> np.ndarray:
+    """The images as uint8 (N, H, W, C) matching the config, or an error saying what does not match."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    expected = (config.image_size, config.image_size, config.channels)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != expected:
+        raise DataFormatError(
+            f"expected uint8 images of shape (N, {', '.join(map(str, expected))}), got {images.dtype} {images.shape}; "
+            "set image_size and channels in the config to match the data"
+        )
+    if len(images) < config.batch_size:
+        raise UsageError(f"{len(images)} images are fewer than one batch of {config.batch_size}; lower batch_size")
+    return images

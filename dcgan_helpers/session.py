@@ -1,0 +1,217 @@
+"""A training session: one folder holding a run's config, checkpoints, history, samples and generator.
+
+``runs/<dataset>/session_<N>/`` contains ``config.json``, ``checkpoints/epoch_XXXX.npz``,
+``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras``.
+The newest checkpoint is the session's resume point; everything else is brought in line
+with it when training resumes.
+"""
+
+import csv
+import io
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .callbacks import Checkpointer, DivergenceGuard, SampleGrid
+from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
+from .config import MODEL_SHAPING_KEYS, GANConfig
+from .data import batches_per_epoch, make_dataset
+from .errors import SessionError
+from .files import atomic_path, write_text_atomically
+from .gan import METRIC_NAMES, DCGAN, build_dcgan
+from .viz import gif_from_files
+
+HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
+
+
+class Session:
+    """Open an existing session folder; use ``Session.create`` to start a new one."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not (self.path / "config.json").is_file():
+            raise SessionError(f"{self.path} is not a training session: it has no config.json")
+        self.config = GANConfig.load(self.path / "config.json")
+
+    # Where things live
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    samples_dir = property(lambda self: self.path / "samples")
+    history_path = property(lambda self: self.path / "history.csv")
+    gif_path = property(lambda self: self.path / "progress.gif")
+    generator_path = property(lambda self: self.path / "generator.keras")
+
+    @property
+    def number(self) -> int:
+        return int(self.path.name.removeprefix("session_"))
+
+    def __repr__(self):
+        return f"Session({str(self.path)!r}, epochs done: {self.last_epoch})"
+
+    # Finding and creating sessions
+    @staticmethod
+    def folder(dataset: str, number: int, runs_dir="runs") -> Path:
+        return Path(runs_dir) / dataset / f"session_{number}"
+
+    @staticmethod
+    def numbers(dataset: str, runs_dir="runs") -> list[int]:
+        """Numbers of the sessions recorded for a dataset, in order."""
+        root = Path(runs_dir) / dataset
+        names = (path.name.removeprefix("session_") for path in root.glob("session_*") if path.is_dir())
+        return sorted(int(name) for name in names if name.isdigit())
+
+    @classmethod
+    def open(cls, dataset: str, number: int, runs_dir="runs") -> "Session":
+        path = cls.folder(dataset, number, runs_dir)
+        if not path.is_dir():
+            known = cls.numbers(dataset, runs_dir)
+            raise SessionError(
+                f"there is no session {number} for {dataset} in {runs_dir}; "
+                + (f"existing sessions: {', '.join(map(str, known))}" if known else "start one without -r")
+            )
+        return cls(path)
+
+    @classmethod
+    def create(cls, config: GANConfig, runs_dir="runs", number: int | None = None) -> "Session":
+        """Make a new session folder (the next free number unless one is given); never reuses a folder."""
+        if number is None:
+            number = max(cls.numbers(config.dataset, runs_dir), default=0) + 1
+        if number < 1:
+            raise SessionError(f"session numbers start at 1, not {number}")
+        path = cls.folder(config.dataset, number, runs_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise SessionError(
+                f"session {number} of {config.dataset} already exists in {path.parent}; continue it with "
+                f"-r {Session(path).last_epoch if (path / 'config.json').is_file() else 0}, or pick a new number"
+            ) from None
+        config.save(path / "config.json")
+        return cls(path)
+
+    # State on disk
+    @property
+    def last_epoch(self) -> int:
+        """The newest epoch with a complete checkpoint (0 before the first epoch ends)."""
+        return max(checkpoint_epochs(self.checkpoints_dir), default=0)
+
+    def history(self) -> list[dict]:
+        """One dict per finished epoch, from ``history.csv``."""
+        if not self.history_path.is_file():
+            return []
+        with open(self.history_path, newline="") as stream:
+            return [
+                {key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+                for row in csv.DictReader(stream)
+            ]
+
+    def check_config_change(self, config: GANConfig) -> None:
+        """Refuse a new config that would change the architecture (or dataset) of this session."""
+        changed = [key for key in (*MODEL_SHAPING_KEYS, "dataset") if getattr(config, key) != getattr(self.config, key)]
+        if changed:
+            raise SessionError(
+                f"{', '.join(changed)} cannot change in an existing session (its checkpoints have that shape); "
+                "start a new session instead"
+            )
+
+    def update_config(self, config: GANConfig) -> None:
+        """Record changed training settings such as learning rates or steps_per_epoch."""
+        self.check_config_change(config)
+        config.save(self.path / "config.json")
+        self.config = config
+
+    def load_generator(self) -> keras.Model:
+        """The generator saved at the end of the newest epoch."""
+        if not self.generator_path.is_file():
+            raise SessionError(f"{self.path} has no generator.keras yet: train at least one epoch first")
+        return keras.models.load_model(self.generator_path, compile=False)
+
+    # Training
+    def restore(self, epoch: int | None = None) -> tuple[DCGAN, int, np.ndarray]:
+        """A compiled DCGAN at the end of ``epoch`` (default: the newest); returns (gan, step, preview noise)."""
+        epoch = self.last_epoch if epoch is None else epoch
+        self.check_resume_point(epoch)
+        gan = build_dcgan(self.config)
+        if epoch == 0:
+            noise = np.random.default_rng(self.config.seed).standard_normal(
+                (self.config.preview_count, self.config.noise_dim)
+            ).astype(np.float32)
+            return gan, 0, noise
+        _, step, noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
+        return gan, step, noise
+
+    def train(self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto") -> DCGAN:
+        """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended."""
+        if epochs < 1:
+            raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
+        start_epoch = self.last_epoch if resume_from is None else resume_from
+        gan, step, preview_noise = self.restore(start_epoch)
+        self._discard_after(start_epoch)
+        steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
+        dataset = make_dataset(images, self.config, start_step=step)
+        gan.fit(
+            dataset,
+            initial_epoch=start_epoch,
+            epochs=start_epoch + epochs,
+            steps_per_epoch=steps_per_epoch,
+            verbose=verbose,
+            shuffle=False,  # make_dataset shuffles, reproducibly
+            callbacks=[
+                DivergenceGuard(),
+                SampleGrid(preview_noise, self.samples_dir, self.gif_path),
+                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise),
+                *callbacks,
+            ],
+        )
+        return gan
+
+    def save_epoch(self, gan: DCGAN, epoch: int, step: int, logs: dict, seconds: float, preview_noise) -> None:
+        """Record a finished epoch; the checkpoint, written last, makes it the new resume point."""
+        row = {"epoch": epoch, "step": step, **{name: float(logs[name]) for name in METRIC_NAMES}}
+        row["seconds"] = round(seconds, 3)
+        self._write_history([*[old for old in self.history() if old["epoch"] < epoch], row])
+        with atomic_path(self.generator_path) as temporary:
+            gan.generator.save(temporary)
+        save_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan, epoch, step, preview_noise)
+        for old in checkpoint_epochs(self.checkpoints_dir)[: -self.config.keep_checkpoints]:
+            (self.checkpoints_dir / checkpoint_name(old)).unlink(missing_ok=True)
+
+    def check_resume_point(self, epoch: int) -> None:
+        last = self.last_epoch
+        if epoch > last:
+            raise SessionError(
+                f"cannot resume session {self.number} from epoch {epoch}: its last saved epoch is {last}; "
+                f"use -r {last}"
+            )
+        if epoch < last:
+            raise SessionError(
+                f"session {self.number} has already finished epoch {last}; resuming from epoch {epoch} would "
+                f"discard later epochs. Continue with -r {last}, or start a new session"
+            )
+
+    def _discard_after(self, epoch: int) -> None:
+        """Bring history, sample grids and the GIF in line with the checkpoint of ``epoch``.
+
+        A process killed after writing an epoch's samples or history row but before its
+        checkpoint leaves traces of an epoch that will now be trained again.
+        """
+        history = self.history()
+        if any(row["epoch"] > epoch for row in history):
+            self._write_history([row for row in history if row["epoch"] <= epoch])
+        frames = sorted(self.samples_dir.glob("epoch_*.png"))
+        stale = [frame for frame in frames if int(frame.stem.removeprefix("epoch_")) > epoch]
+        for frame in stale:
+            frame.unlink()
+        kept = [frame for frame in frames if frame not in stale]
+        if stale and kept:
+            gif_from_files(kept, self.gif_path)
+        elif stale:
+            self.gif_path.unlink(missing_ok=True)
+
+    def _write_history(self, rows: list[dict]) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomically(self.history_path, buffer.getvalue())

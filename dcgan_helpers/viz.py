@@ -1,0 +1,87 @@
+"""Pictures of a GAN at work: image grids, PNG and GIF files, and loss curves."""
+
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from .files import atomic_path
+
+
+def to_uint8(images) -> np.ndarray:
+    """Map images from [-1, 1] (the tanh range) to 0..255 bytes."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def image_grid(images, columns: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile a batch (N, H, W, C) into one uint8 picture; float input is read as [-1, 1].
+
+    Grayscale grids come back as (H, W), colour grids as (H, W, 3), ready for any image writer.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = to_uint8(images)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    count, height, width, channels = images.shape
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    grid = np.full(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels), 255, np.uint8
+    )
+    for index, image in enumerate(images):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        grid[top: top + height, left: left + width] = image
+    return grid[..., 0] if channels == 1 else grid
+
+
+def save_image(path, image) -> None:
+    """Write one uint8 image (PNG by the file's suffix), replacing the old file in one step."""
+    with atomic_path(path) as temporary:
+        iio.imwrite(temporary, image)
+
+
+def save_gif(frames, path, seconds_per_frame: float = 0.4) -> None:
+    """Write frames of equal shape as a looping GIF, replacing the old file in one step."""
+    frames = [np.asarray(frame) for frame in frames]
+    with atomic_path(path) as temporary:
+        iio.imwrite(temporary, np.stack(frames), extension=".gif", duration=int(seconds_per_frame * 1000), loop=0)
+
+
+def gif_from_files(image_paths, gif_path, seconds_per_frame: float = 0.4) -> None:
+    """Rebuild a GIF from PNG files, in the order given."""
+    save_gif([iio.imread(Path(image_path)) for image_path in image_paths], gif_path, seconds_per_frame)
+
+
+def show_gif(path):
+    """Display a GIF inline in a notebook."""
+    from IPython.display import Image
+
+    return Image(data=Path(path).read_bytes(), format="gif")
+
+
+def plot_history(history, axes=None):
+    """Losses and D's mean outputs per epoch from ``Session.history()`` rows (or a Keras History)."""
+    import matplotlib.pyplot as plt
+
+    rows = history if isinstance(history, list) else _rows_from_keras(history.history)
+    epochs = [row["epoch"] for row in rows]
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        axes[0].plot(epochs, [row[key] for row in rows], label=label)
+    axes[0].set(title="Losses", xlabel="epoch")
+    for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")):
+        axes[1].plot(epochs, [row[key] for row in rows], label=label)
+    axes[1].axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    axes[1].set(title="Discriminator's mean output", xlabel="epoch", ylim=(0, 1))
+    for axis in axes:
+        axis.legend()
+    return axes
+
+
+def _rows_from_keras(history: dict) -> list[dict]:
+    count = len(next(iter(history.values())))
+    return [{"epoch": index + 1, **{key: values[index] for key, values in history.items()}} for index in range(count)]
