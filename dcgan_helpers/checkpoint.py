@@ -35,10 +35,14 @@ def checkpoint_epochs(folder) -> list[int]:
 
 
 def _split_optimizer(optimizer):
-    """(Adam, loss-scale variables): the Adam state moves between float32 and mixed-precision runs."""
+    """(Adam state, loss-scale state), so that a checkpoint moves between float32 and mixed precision.
+
+    The learning rate is left out: it belongs to the config, which may change between sittings.
+    """
+    loss_scale = []
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer.inner_optimizer, list(optimizer._variables)
-    return optimizer, []
+        optimizer, loss_scale = optimizer.inner_optimizer, list(optimizer._variables)
+    return [variable for variable in optimizer.variables if variable.name != "learning_rate"], loss_scale
 
 
 def _state(gan) -> dict[str, list]:
@@ -47,8 +51,8 @@ def _state(gan) -> dict[str, list]:
     return {
         "generator": gan.generator.weights,
         "discriminator": gan.discriminator.weights,
-        "generator_optimizer": generator_adam.variables,
-        "discriminator_optimizer": discriminator_adam.variables,
+        "generator_optimizer": generator_adam,
+        "discriminator_optimizer": discriminator_adam,
         "generator_loss_scale": generator_scale,
         "discriminator_loss_scale": discriminator_scale,
         "training_noise": [gan.seed_generator.state],
@@ -57,7 +61,7 @@ def _state(gan) -> dict[str, list]:
 
 def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
     arrays = {
-        f"{group}/{index:04d}": np.asarray(variable)
+        f"{group}/{index:04d}": variable.numpy()
         for group, variables in _state(gan).items()
         for index, variable in enumerate(variables)
     }
@@ -85,7 +89,7 @@ def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
                 continue  # one run used mixed precision and the other did not: keep the fresh loss scale
             if len(values) != len(variables):
                 raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
-            for variable, value in zip(variables, values):
+            for variable, value in zip(variables, values, strict=True):
                 if tuple(variable.shape) != value.shape:
                     raise SessionError(
                         f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "

@@ -75,7 +75,9 @@ class GANConfig:
             if not value > 0 or not math.isfinite(value):
                 raise ConfigError(f"{name} must be a positive number, not {value}")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
-            raise ConfigError(f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}")
+            raise ConfigError(
+                f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}"
+            )
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), not {getattr(self, name)}")
@@ -125,7 +127,7 @@ def _reject_unknown(values: dict) -> None:
     if unknown:
         hints = [f" (did you mean {match[0]!r}?)" if (match := difflib.get_close_matches(key, FIELD_TYPES, 1)) else ""
                  for key in unknown]
-        named = "; ".join(f"{key!r}{hint}" for key, hint in zip(unknown, hints))
+        named = "; ".join(f"{key!r}{hint}" for key, hint in zip(unknown, hints, strict=True))
         raise ConfigError(f"unknown config key {named}. Valid keys: {', '.join(FIELD_TYPES)}")
 
 

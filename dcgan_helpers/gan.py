@@ -63,6 +63,10 @@ class DCGAN(keras.Model):
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
+    def fit(self, *args, shuffle=False, **kwargs):
+        """``keras.Model.fit``; data comes from ``make_dataset``, which already shuffles reproducibly."""
+        return super().fit(*args, shuffle=shuffle, **kwargs)
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -105,7 +109,7 @@ class DCGAN(keras.Model):
     @staticmethod
     def _update(optimizer, tape, scaled_loss, network):
         variables = network.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables, strict=True))
 
     def sample(self, count: int, seed: int = 0):
         """``count`` generated images in [-1, 1]; the same seed always gives the same noise."""

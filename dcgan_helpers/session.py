@@ -19,7 +19,7 @@ from .config import MODEL_SHAPING_KEYS, GANConfig
 from .data import batches_per_epoch, make_dataset
 from .errors import SessionError
 from .files import atomic_path, write_text_atomically
-from .gan import METRIC_NAMES, DCGAN, build_dcgan
+from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
@@ -156,7 +156,6 @@ class Session:
             epochs=start_epoch + epochs,
             steps_per_epoch=steps_per_epoch,
             verbose=verbose,
-            shuffle=False,  # make_dataset shuffles, reproducibly
             callbacks=[
                 DivergenceGuard(),
                 SampleGrid(preview_noise, self.samples_dir, self.gif_path),

@@ -1,0 +1,96 @@
+import keras
+import numpy as np
+import pytest
+
+from dcgan_helpers.data import make_dataset
+from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_discriminator_loss_is_binary_cross_entropy_with_smoothed_real_targets():
+    real_logits = np.array([[2.0], [-1.0], [0.5]], np.float32)
+    fake_logits = np.array([[-3.0], [0.0], [1.0]], np.float32)
+    real_targets, fake_targets = np.full((3, 1), 0.9, np.float32), np.zeros((3, 1), np.float32)
+    expected = np.mean(-(0.9 * np.log(sigmoid(real_logits)) + 0.1 * np.log(1 - sigmoid(real_logits)))) + np.mean(
+        -np.log(1 - sigmoid(fake_logits))
+    )
+    got = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
+def test_generator_loss_is_non_saturating():
+    fake_logits = np.array([[-6.0], [0.0], [3.0]], np.float32)
+    assert float(generator_loss(fake_logits)) == pytest.approx(np.mean(-np.log(sigmoid(fake_logits))), rel=1e-5)
+    # When D confidently rejects a fake (D(G(z)) ~ 0), the gradient stays large, unlike log(1 - D(G(z))).
+    import tensorflow as tf
+
+    logit = tf.Variable([[-8.0]])
+    with tf.GradientTape() as tape:
+        loss = generator_loss(logit)
+    assert abs(float(tape.gradient(loss, logit)[0, 0])) > 0.99
+
+
+def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
+    smoothed = build_dcgan(tiny_config.replace(label_smoothing=0.2))
+    real_targets, fake_targets = (np.asarray(t) for t in smoothed.discriminator_targets(1000))
+    assert np.all(real_targets == pytest.approx(0.8)) and np.all(fake_targets == 0)
+    noisy = build_dcgan(tiny_config.replace(label_smoothing=0.1, label_noise=0.2))
+    real_targets, fake_targets = (np.asarray(t) for t in noisy.discriminator_targets(2000))
+    assert np.allclose(np.unique(real_targets), [0.0, 0.9]) and np.allclose(np.unique(fake_targets), [0.0, 0.9])
+    assert 0.15 < np.mean(real_targets == 0) < 0.25 and 0.15 < np.mean(fake_targets > 0) < 0.25
+
+
+def images_for(config, count=64):
+    return np.random.default_rng(0).integers(0, 256, (count, config.image_size, config.image_size, config.channels),
+                                             dtype=np.uint8)
+
+
+def test_fit_reports_the_four_metrics_and_steps_both_optimizers(tiny_config):
+    gan = build_dcgan(tiny_config)
+    history = gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=2, steps_per_epoch=3, verbose=0)
+    assert set(history.history) == set(METRIC_NAMES)
+    assert all(np.isfinite(values).all() for values in history.history.values())
+    assert all(0 < value < 1 for value in history.history["d_real"] + history.history["d_fake"])
+    assert int(gan.generator_optimizer.iterations) == 6 and int(gan.discriminator_optimizer.iterations) == 6
+
+
+def test_both_networks_learn_from_a_step(tiny_config):
+    gan = build_dcgan(tiny_config)
+    before = [w.numpy() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
+    gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=1, verbose=0)
+    after = gan.generator.trainable_weights + gan.discriminator.trainable_weights
+    assert all(not np.allclose(old, new.numpy()) for old, new in zip(before, after, strict=True))
+
+
+def test_same_seed_builds_and_trains_the_same_gan(tiny_config):
+    losses = []
+    for _ in range(2):
+        gan = build_dcgan(tiny_config)
+        history = gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=2, verbose=0)
+        losses.append(history.history["d_loss"][0])
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+@pytest.mark.parametrize("switches", [
+    {"mixed_precision": True}, {"jit_compile": True}, {"mixed_precision": True, "jit_compile": True},
+])
+def test_mixed_precision_and_xla_train_with_finite_losses(tiny_config, switches):
+    config = tiny_config.replace(**switches)
+    gan = build_dcgan(config)
+    history = gan.fit(make_dataset(images_for(config), config), epochs=1, steps_per_epoch=3, verbose=0)
+    assert all(np.isfinite(values).all() for values in history.history.values())
+    expected = keras.optimizers.LossScaleOptimizer if config.mixed_precision else keras.optimizers.Adam
+    assert isinstance(gan.generator_optimizer, expected) and isinstance(gan.discriminator_optimizer, expected)
+    assert gan.generator_optimizer is not gan.discriminator_optimizer
+    assert gan.jit_compile == bool(config.jit_compile)
+
+
+def test_sample_is_repeatable_per_seed(tiny_config):
+    gan = build_dcgan(tiny_config)
+    first, again, other = (np.asarray(gan.sample(4, seed=seed)) for seed in (7, 7, 8))
+    assert first.shape == (4, 28, 28, 1)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+from keras import layers
+
+from dcgan_helpers.config import GANConfig, preset
+from dcgan_helpers.models import build_discriminator, build_generator
+
+
+def layers_of(model, kind):
+    return [layer for layer in model.layers if isinstance(layer, kind)]
+
+
+@pytest.mark.parametrize("architecture, kernel_size", [("radford", 4), ("dense", 5)])
+@pytest.mark.parametrize("image_size, channels", [(28, 1), (32, 3), (64, 3), (128, 3)])
+def test_models_map_noise_to_images_and_images_to_one_logit(architecture, kernel_size, image_size, channels):
+    config = GANConfig(architecture=architecture, kernel_size=kernel_size, image_size=image_size, channels=channels,
+                       generator_filters=8, discriminator_filters=8, noise_dim=10)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    images = generator(np.random.default_rng(0).standard_normal((2, 10)).astype("float32"), training=False)
+    assert tuple(images.shape) == (2, image_size, image_size, channels)
+    assert -1 <= float(np.min(images)) and float(np.max(images)) <= 1
+    assert tuple(discriminator(images).shape) == (2, 1)
+    for model in (generator, discriminator):
+        assert not [layer for layer in model.layers if "pool" in type(layer).__name__.lower()]
+
+
+def test_radford_64_matches_the_dcgan_paper_tables():
+    """Seed 004: G 100 -> 1024x4x4 -> 512x8x8 -> 256x16x16 -> 128x32x32 -> 3x64x64; D 64-128-256-512-1."""
+    config = preset("celeba64")
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    transposed = layers_of(generator, layers.Conv2DTranspose)
+    assert [layer.filters for layer in transposed] == [1024, 512, 256, 128, 3]
+    assert [layer.output.shape[1] for layer in transposed] == [4, 8, 16, 32, 64]
+    assert [layer.kernel_size for layer in transposed] == [(4, 4)] * 5
+    assert [layer.strides for layer in transposed] == [(1, 1)] + [(2, 2)] * 4
+    convolutions = layers_of(discriminator, layers.Conv2D)
+    assert [layer.filters for layer in convolutions] == [64, 128, 256, 512, 1]
+    assert [layer.output.shape[1] for layer in convolutions] == [32, 16, 8, 4, 1]
+    assert [layer.kernel_size for layer in convolutions] == [(4, 4)] * 5
+    assert [layer.strides for layer in convolutions[:4]] == [(2, 2)] * 4
+    assert not layers_of(generator, layers.Dense) and not layers_of(discriminator, layers.Dense)
+
+
+def follows(model, kind):
+    """Names of the layers directly followed by a layer of ``kind`` (reshapes do not count)."""
+    stack = [layer for layer in model.layers if not isinstance(layer, layers.Reshape)]
+    return [stack[i].name for i in range(len(stack) - 1) if isinstance(stack[i + 1], kind)]
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist", "celeba64", "hands64"])
+def test_batchnorm_and_activations_sit_where_the_paper_puts_them(name):
+    config = preset(name)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    generator_weighted = [layer.name for layer in generator.layers if layer.weights and
+                          not isinstance(layer, layers.BatchNormalization)]
+    assert follows(generator, layers.BatchNormalization) == generator_weighted[:-1]  # all but the output layer
+    assert len(layers_of(generator, layers.ReLU)) == len(generator_weighted) - 1
+    assert generator.layers[-1].activation.__name__ == "tanh"
+    discriminator_convolutions = [layer.name for layer in layers_of(discriminator, layers.Conv2D)]
+    discriminator_batchnormed = follows(discriminator, layers.BatchNormalization)
+    assert discriminator_convolutions[0] not in discriminator_batchnormed  # no BN on the input layer
+    assert set(discriminator_batchnormed) == set(discriminator_convolutions[1:len(discriminator_batchnormed) + 1])
+    assert all(layer.negative_slope == pytest.approx(0.2) for layer in layers_of(discriminator, layers.LeakyReLU))
+    logit = discriminator.get_layer("logit")
+    assert logit.activation.__name__ == "linear"  # logits: the loss applies the sigmoid
+
+
+def test_dense_family_follows_the_hands_seed():
+    """Seed 000: a dense layer from the Gaussian noise, 5x5 kernels, stride 2."""
+    config = preset("hands64")
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    assert isinstance(generator.layers[0], layers.Dense) and generator.layers[0].units == 4 * 4 * 512
+    for layer in layers_of(generator, layers.Conv2DTranspose) + layers_of(discriminator, layers.Conv2D):
+        assert layer.kernel_size == (5, 5) and layer.strides == (2, 2)
+    assert isinstance(discriminator.layers[-1], layers.Dense) and discriminator.layers[-1].units == 1
+
+
+def test_weights_start_from_normal_with_standard_deviation_0_02():
+    generator = build_generator(preset("celeba64"))
+    kernel = np.asarray(generator.get_layer("upsample_1").kernel)
+    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(0.02, rel=0.02)
+    gamma = np.asarray(generator.get_layer("upsample_1_bn").gamma)
+    assert gamma.mean() == pytest.approx(1.0, abs=0.01)
+
+
+def test_mixed_precision_computes_in_float16_but_returns_float32():
+    config = GANConfig(mixed_precision=True, generator_filters=8, discriminator_filters=8)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    assert generator.get_layer("upsample_1").compute_dtype == "float16"
+    assert discriminator.get_layer("downsample_2").compute_dtype == "float16"
+    images = generator(np.zeros((2, 100), "float32"))
+    assert images.dtype == "float32" and discriminator(images).dtype == "float32"

@@ -1,0 +1,131 @@
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+
+from dcgan_helpers.checkpoint import checkpoint_epochs, restore_checkpoint
+from dcgan_helpers.errors import SessionError, TrainingDiverged
+from dcgan_helpers.gan import build_dcgan
+from dcgan_helpers.session import Session
+
+
+@pytest.fixture
+def images():
+    return np.random.default_rng(1).integers(0, 256, (80, 28, 28, 1), dtype=np.uint8)
+
+
+def weights(gan):
+    return [w.numpy() for w in gan.generator.weights + gan.discriminator.weights]
+
+
+def test_create_numbers_sessions_and_never_reuses_a_folder(tmp_path, tiny_config):
+    first = Session.create(tiny_config, tmp_path)
+    second = Session.create(tiny_config, tmp_path)
+    assert (first.number, second.number) == (1, 2)
+    assert first.path == tmp_path / "fashion_mnist" / "session_1"
+    assert Session.numbers("fashion_mnist", tmp_path) == [1, 2]
+    with pytest.raises(SessionError, match="already exists"):
+        Session.create(tiny_config, tmp_path, number=1)
+    assert Session.open("fashion_mnist", 2, tmp_path).config == tiny_config
+    with pytest.raises(SessionError, match="existing sessions: 1, 2"):
+        Session.open("fashion_mnist", 5, tmp_path)
+
+
+def test_training_writes_every_artifact_of_each_epoch(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 3, verbose=0)
+    assert session.last_epoch == 3
+    assert checkpoint_epochs(session.checkpoints_dir) == [2, 3]  # keep_checkpoints=2
+    history = session.history()
+    assert [row["epoch"] for row in history] == [1, 2, 3] and [row["step"] for row in history] == [2, 4, 6]
+    assert all(np.isfinite(row["d_loss"]) and row["seconds"] > 0 for row in history)
+    assert sorted(path.name for path in session.samples_dir.iterdir()) == [
+        "epoch_0001.png", "epoch_0002.png", "epoch_0003.png"]
+    frames = iio.imread(session.gif_path, index=None)
+    assert frames.shape[0] == 3
+    np.testing.assert_array_equal(frames[-1][..., 0], iio.imread(session.samples_dir / "epoch_0003.png"))
+    generator = session.load_generator()
+    assert generator.input_shape == (None, 100) and generator.output_shape == (None, 28, 28, 1)
+    assert not list(session.path.rglob(".tmp-*"))
+
+
+def test_resuming_continues_exactly_like_an_uninterrupted_run(tmp_path, tiny_config, images):
+    straight = Session.create(tiny_config, tmp_path)
+    uninterrupted = straight.train(images, 3, verbose=0)
+    split = Session.create(tiny_config, tmp_path)
+    split.train(images, 2, verbose=0)
+    resumed = Session(split.path).train(images, 1, resume_from=2, verbose=0)
+    assert int(resumed.generator_optimizer.iterations) == 6
+    assert int(resumed.discriminator_optimizer.iterations) == 6
+    for expected, got in zip(weights(uninterrupted), weights(resumed), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    straight_history, split_history = straight.history(), split.history()
+    for a, b in zip(straight_history, split_history, strict=True):
+        assert a["epoch"] == b["epoch"] and a["d_loss"] == pytest.approx(b["d_loss"], rel=1e-4)
+
+
+def test_resume_points_other_than_the_last_epoch_are_refused(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 2, verbose=0)
+    with pytest.raises(SessionError, match="last saved epoch is 2"):
+        session.train(images, 1, resume_from=3)
+    with pytest.raises(SessionError, match="discard later epochs"):
+        session.train(images, 1, resume_from=1)
+    with pytest.raises(SessionError, match="at least 1"):
+        session.train(images, 0)
+    assert session.last_epoch == 2 and len(session.history()) == 2
+
+
+def test_traces_of_an_epoch_without_checkpoint_are_replaced_on_resume(tmp_path, tiny_config, images):
+    """As if the process died after epoch 3's samples and history row but before its checkpoint."""
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 3, verbose=0)
+    (session.checkpoints_dir / "epoch_0003.npz").unlink()
+    (session.checkpoints_dir / ".tmp-epoch_0003-abc.npz").write_bytes(b"half a checkpoint")
+    assert session.last_epoch == 2
+    session.train(images, 2, verbose=0)
+    assert [row["epoch"] for row in session.history()] == [1, 2, 3, 4]
+    assert [row["step"] for row in session.history()] == [2, 4, 6, 8]
+    assert iio.imread(session.gif_path, index=None).shape[0] == 4
+
+
+def test_divergence_stops_with_the_epoch_named_and_keeps_the_last_good_checkpoint(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 1, verbose=0)
+    good = weights(session.restore()[0])
+    session.update_config(session.config.replace(discriminator_learning_rate=1e30, generator_learning_rate=1e30))
+    with pytest.raises(TrainingDiverged, match="epoch 2") as raised:
+        session.train(images, 3, verbose=0)
+    assert "checkpoint of epoch 1 is kept" in str(raised.value)
+    assert session.last_epoch == 1 and len(session.history()) == 1
+    assert not (session.samples_dir / "epoch_0002.png").exists()
+    for expected, got in zip(good, weights(session.restore()[0]), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_architecture_cannot_change_within_a_session(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 1, verbose=0)
+    with pytest.raises(SessionError, match="noise_dim cannot change"):
+        session.update_config(session.config.replace(noise_dim=64))
+    session.update_config(session.config.replace(generator_learning_rate=1e-4))
+    assert Session(session.path).config.generator_learning_rate == 1e-4
+    restored = session.restore()[0]  # the checkpoint keeps Adam's moments, the config sets the learning rate
+    assert float(restored.generator_optimizer.learning_rate) == pytest.approx(1e-4)
+    other = build_dcgan(tiny_config.replace(generator_filters=16))
+    with pytest.raises(SessionError, match="generator_filters 8 .checkpoint. vs 16 .config."):
+        restore_checkpoint(session.checkpoints_dir / "epoch_0001.npz", other)
+
+
+def test_checkpoint_moves_between_mixed_precision_and_float32(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config.replace(mixed_precision=True), tmp_path)
+    session.train(images, 1, verbose=0)
+    mixed_weights = weights(session.restore()[0])
+    session.update_config(session.config.replace(mixed_precision=False))
+    gan, step, _ = session.restore()
+    assert isinstance(gan.generator_optimizer, keras.optimizers.Adam) and step == 2
+    assert int(gan.generator_optimizer.iterations) == 2
+    for expected, got in zip(mixed_weights, weights(gan), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    session.train(images, 1, verbose=0)
+    assert session.last_epoch == 2
