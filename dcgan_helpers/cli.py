@@ -5,16 +5,39 @@ with status 2 and one sentence on stderr, before anything is written.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
 
-from .config import parse_assignments, preset
-from .data import check_images, load_images
-from .errors import TrainingDiverged, UsageError
-from .session import Session
-from .viz import save_image, to_uint8
+def start_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe the devices with file descriptor 2 closed.
+
+    TensorFlow's C++ start-up notices (oneDNN, CUDA probing on machines without a GPU) bypass
+    Python and TF_CPP_MIN_LOG_LEVEL; they would bury the one line a command-line user needs.
+    Python's own stderr is untouched afterwards, so real errors still show.
+    """
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+start_tensorflow_quietly()
+
+import numpy as np  # noqa: E402
+
+from .config import parse_assignments, preset  # noqa: E402
+from .data import check_images, load_images  # noqa: E402
+from .errors import TrainingDiverged, UsageError  # noqa: E402
+from .session import Session  # noqa: E402
+from .viz import save_image, to_uint8  # noqa: E402
 
 
 def positive_int(text: str) -> int:

@@ -193,8 +193,11 @@ class Session:
         """Bring history, sample grids and the GIF in line with the checkpoint of ``epoch``.
 
         A process killed after writing an epoch's samples or history row but before its
-        checkpoint leaves traces of an epoch that will now be trained again.
+        checkpoint leaves traces of an epoch that will now be trained again, and perhaps a
+        half-written temporary file.
         """
+        for leftover in self.path.rglob(".tmp-*"):
+            leftover.unlink()
         history = self.history()
         if any(row["epoch"] > epoch for row in history):
             self._write_history([row for row in history if row["epoch"] <= epoch])

@@ -18,7 +18,7 @@ def test_models_map_noise_to_images_and_images_to_one_logit(architecture, kernel
     generator, discriminator = build_generator(config), build_discriminator(config)
     images = generator(np.random.default_rng(0).standard_normal((2, 10)).astype("float32"), training=False)
     assert tuple(images.shape) == (2, image_size, image_size, channels)
-    assert -1 <= float(np.min(images)) and float(np.max(images)) <= 1
+    assert float(np.min(images)) >= -1 and float(np.max(images)) <= 1
     assert tuple(discriminator(images).shape) == (2, 1)
     for model in (generator, discriminator):
         assert not [layer for layer in model.layers if "pool" in type(layer).__name__.lower()]

@@ -1,0 +1,189 @@
+"""The ``dcgan`` command line, run as a reader runs it: the console script in a subprocess."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import imageio.v3 as iio
+import pytest
+from conftest import TINY_OVERRIDES, run_dcgan
+
+from dcgan_helpers.cli import main
+from dcgan_helpers.session import Session
+
+
+@pytest.fixture
+def workdir(tmp_path, data_root, monkeypatch):
+    """A fresh working folder whose data comes from the small synthetic Fashion-MNIST."""
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(data_root))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def session_files(workdir):
+    return sorted(str(path.relative_to(workdir)) for path in workdir.rglob("*"))
+
+
+def test_train_resume_and_generate_as_in_the_readme(workdir):
+    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=5"]
+    first = run_dcgan("train", "--dataset", "fashion_mnist", *tiny, 1, 2, cwd=workdir)
+    assert first.returncode == 0, first.stderr
+    assert "Epoch 2/2" in first.stdout  # Keras' progress output
+    resumed = run_dcgan("train", "-r", 2, "--dataset", "fashion_mnist", *tiny, 1, 1, cwd=workdir)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Epoch 3/3" in resumed.stdout
+
+    session = Session.open("fashion_mnist", 1, workdir / "runs")
+    assert [row["epoch"] for row in session.history()] == [1, 2, 3]
+    assert len(list(session.samples_dir.glob("epoch_*.png"))) == 3
+    assert iio.imread(session.gif_path, index=None).shape[0] == 3
+    gan, step, _ = session.restore()
+    assert step == 15 and int(gan.generator_optimizer.iterations) == 15
+    assert int(gan.discriminator_optimizer.iterations) == 15
+
+    generated = run_dcgan("generate", "--dataset", "fashion_mnist", 1, 100, 16, cwd=workdir)
+    assert generated.returncode == 0, generated.stderr
+    images = sorted((session.path / "generated").glob("*.png"))
+    assert len(images) == 16 and iio.imread(images[0]).shape == (28, 28)
+
+    before = session_files(workdir)
+    refused = run_dcgan("generate", "--dataset", "fashion_mnist", 1, 64, 16, cwd=workdir)
+    assert refused.returncode == 2
+    assert "noise_dim 100, not 64" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert session_files(workdir) == before
+
+
+def test_generate_writes_into_a_chosen_folder(workdir):
+    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=1", "3", "1"]) == 0
+    assert main(["generate", "--out", str(workdir / "pictures"), "3", "100", "5"]) == 0
+    assert len(list((workdir / "pictures").glob("*.png"))) == 5
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["train", "-r", "0", "7", "1"], "there is no session 7"),
+    (["train", "--set", "nois_dim=3", "1", "1"], "unknown config key 'nois_dim'"),
+    (["train", "--dataset", "mnist", "1", "1"], "unknown dataset 'mnist'"),
+    (["train", "--dataset", "celeba64", "1", "1"], "no loader for dataset 'celeba64'"),
+    (["train", "--set", "dataset=celeba64", "1", "1"], "choose the dataset with --dataset"),
+    (["train", "--set", "image_size=64", "1", "1"], "expected uint8 images of shape (N, 64, 64, 1)"),
+    (["train", "--data-dir", "nowhere", "1", "1"], "was not found in any of: nowhere"),
+    (["generate", "1", "100", "4"], "there is no session 1"),
+])
+def test_usage_errors_exit_2_with_one_sentence_and_write_nothing(workdir, capsys, arguments, fragment):
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert fragment in error and len(error.strip().splitlines()) == 1
+    assert session_files(workdir) == []
+
+
+def test_existing_sessions_are_never_overwritten_nor_resumed_wrongly(workdir, capsys):
+    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=1", "1", "2"]) == 0
+    capsys.readouterr()
+    before = {path: path.stat().st_mtime_ns for path in workdir.rglob("*") if path.is_file()}
+    for arguments, fragment in [
+        (["train", "1", "3"], "already exists (2 epochs done); continue it with: dcgan train -r 2"),
+        (["train", "-r", "5", "1", "1"], "its last saved epoch is 2"),
+        (["train", "-r", "1", "1", "1"], "would discard later epochs"),
+        (["train", "-r", "2", "--set", "noise_dim=64", "1", "1"], "noise_dim cannot change"),
+    ]:
+        assert main(arguments) == 2
+        assert fragment in capsys.readouterr().err
+    assert {path: path.stat().st_mtime_ns for path in workdir.rglob("*") if path.is_file()} == before
+
+
+def test_argument_mistakes_exit_2(workdir, capsys):
+    for arguments in (["train", "1"], ["train", "0", "1"], ["train", "1", "-3"], ["generate", "1", "x", "2"]):
+        with pytest.raises(SystemExit) as raised:
+            main(arguments)
+        assert raised.value.code == 2
+    assert "usage: dcgan" in capsys.readouterr().err
+
+
+def test_divergence_exits_1_naming_the_epoch(workdir, capsys):
+    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=2"]
+    assert main(["train", *tiny, "1", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "-r", "1", *tiny, "--set", "generator_learning_rate=1e30",
+                 "--set", "discriminator_learning_rate=1e30", "1", "2"]) == 1
+    assert "training diverged in epoch 2" in capsys.readouterr().err
+    assert Session.open("fashion_mnist", 1).last_epoch == 1
+
+
+def check_session_continues(workdir, epochs_before: int, steps_per_epoch: int):
+    """After resuming, every record of the session runs on without a gap or a repeat."""
+    session = Session.open("fashion_mnist", 1, workdir / "runs")
+    epochs = session.last_epoch
+    assert epochs == epochs_before + 1
+    history = session.history()
+    assert [row["epoch"] for row in history] == list(range(1, epochs + 1))
+    assert [row["step"] for row in history] == [steps_per_epoch * epoch for epoch in range(1, epochs + 1)]
+    assert len(list(session.samples_dir.glob("epoch_*.png"))) == epochs
+    assert iio.imread(session.gif_path, index=None).shape[0] == epochs
+    assert int(session.restore()[0].generator_optimizer.iterations) == steps_per_epoch * epochs
+
+
+def start_training(workdir, *arguments, script=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "dcgan_helpers.cli"]
+    return subprocess.Popen([*command, *map(str, arguments)], cwd=workdir, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def test_sigkill_in_the_middle_of_training_resumes_from_the_last_complete_epoch(workdir):
+    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3"]
+    process = start_training(workdir, "train", *tiny, 1, 200)
+    checkpoints = workdir / "runs" / "fashion_mnist" / "session_1" / "checkpoints"
+    deadline = time.monotonic() + 120
+    while len(list(checkpoints.glob("epoch_*.npz"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.37)  # somewhere inside a later epoch or its saving
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    last = Session.open("fashion_mnist", 1, workdir / "runs").last_epoch
+    assert 2 <= last < 200
+    resumed = run_dcgan("train", "-r", last, *tiny, 1, 1, cwd=workdir)
+    assert resumed.returncode == 0, resumed.stderr
+    check_session_continues(workdir, last, 3)
+
+
+HANG_WHILE_WRITING_EPOCH_2 = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from dcgan_helpers.cli import main
+
+    real_savez = np.savez
+
+    def savez_then_hang(stream, **arrays):
+        if int(arrays["epoch"]) == 2:
+            stream.write(b"PK" + bytes(4096))  # the first bytes of a checkpoint, then the kill
+            stream.flush()
+            print("writing checkpoint 2", flush=True)
+            time.sleep(600)
+        real_savez(stream, **arrays)
+
+    np.savez = savez_then_hang
+    sys.argv[0] = "dcgan"
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_sigkill_while_a_checkpoint_is_written_keeps_the_previous_one(workdir):
+    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=2"]
+    process = start_training(workdir, "train", *tiny, 1, 5, script=HANG_WHILE_WRITING_EPOCH_2)
+    for line in process.stdout:  # Keras' progress lines come first
+        if "writing checkpoint 2" in line:
+            break
+    assert process.poll() is None, "training ended before it reached checkpoint 2"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    session = Session.open("fashion_mnist", 1, workdir / "runs")
+    assert session.last_epoch == 1
+    assert list(session.checkpoints_dir.glob(".tmp-*"))  # the half-written file is still there...
+    assert [row["epoch"] for row in session.history()] == [1, 2]  # ...and so is epoch 2's history row
+    resumed = run_dcgan("train", "-r", 1, *tiny, 1, 1, cwd=workdir)
+    assert resumed.returncode == 0, resumed.stderr
+    check_session_continues(workdir, 1, 2)
+    assert not list(session.checkpoints_dir.glob(".tmp-*"))
