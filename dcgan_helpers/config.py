@@ -11,6 +11,7 @@ from .errors import ConfigError
 from .files import write_text_atomically
 
 ARCHITECTURES = ("radford", "dense")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
@@ -53,7 +54,7 @@ class GANConfig:
     keep_checkpoints: int = 2  # newest checkpoints kept on disk
 
     # Hardware
-    mixed_precision: bool | None = None  # None: float16 compute on a GPU, float32 on CPU
+    precision: str | None = None  # one of PRECISIONS; None: the fastest for the device (see device.py)
     jit_compile: bool | None = None  # None: XLA on a GPU, off on CPU where it is slower
     steps_per_execution: int = 1  # training steps per call into the compiled graph
 
@@ -62,6 +63,8 @@ class GANConfig:
             _check_type(name, value)
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
+        if self.precision is not None and self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)} or auto, not {self.precision!r}")
         if self.image_size not in SUPPORTED_IMAGE_SIZES:
             sizes = ", ".join(map(str, SUPPORTED_IMAGE_SIZES))
             raise ConfigError(f"image_size must be one of {sizes}, not {self.image_size}")

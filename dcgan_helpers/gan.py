@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from .config import GANConfig
-from .device import uses_mixed_precision, uses_xla
+from .device import uses_loss_scaling, uses_xla
 from .models import build_discriminator, build_generator
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -41,7 +41,7 @@ class DCGAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
-        """Attach one Adam per network (wrapped for loss scaling under mixed precision) and build both.
+        """Attach one Adam per network (wrapped for loss scaling under float16) and build both.
 
         Building the optimizers here, before ``fit`` traces the step, keeps their variables
         out of the traced function and lets a checkpoint be restored into them right away.
@@ -57,7 +57,7 @@ class DCGAN(keras.Model):
             config.discriminator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
             name="discriminator_adam",
         )
-        if uses_mixed_precision(config):
+        if uses_loss_scaling(config):
             self.generator_optimizer = keras.optimizers.LossScaleOptimizer(self.generator_optimizer)
             self.discriminator_optimizer = keras.optimizers.LossScaleOptimizer(self.discriminator_optimizer)
         self.generator_optimizer.build(self.generator.trainable_variables)

@@ -16,9 +16,9 @@ def test_presets_round_trip_through_json(name, tmp_path):
 
 
 def test_round_trip_keeps_none_and_booleans():
-    config = GANConfig(mixed_precision=True, jit_compile=None, steps_per_epoch=7)
+    config = GANConfig(precision="mixed_bfloat16", jit_compile=None, steps_per_epoch=7)
     again = GANConfig.from_dict(json.loads(config.to_json()))
-    assert (again.mixed_precision, again.jit_compile, again.steps_per_epoch) == (True, None, 7)
+    assert (again.precision, again.jit_compile, again.steps_per_epoch) == ("mixed_bfloat16", None, 7)
 
 
 def test_presets_follow_their_seed_documents():
@@ -45,11 +45,11 @@ def test_replace_rejects_unknown_keys():
 
 def test_assignments_are_parsed_by_field_type():
     values = parse_assignments([
-        "steps_per_epoch=5", "label_smoothing=0.1", "mixed_precision=auto", "jit_compile=true",
+        "steps_per_epoch=5", "label_smoothing=0.1", "precision=auto", "jit_compile=true",
         "architecture=dense", "steps_per_epoch=none",
     ])
     assert values == {
-        "steps_per_epoch": None, "label_smoothing": 0.1, "mixed_precision": None, "jit_compile": True,
+        "steps_per_epoch": None, "label_smoothing": 0.1, "precision": None, "jit_compile": True,
         "architecture": "dense",
     }
     assert GANConfig().with_overrides(["noise_dim=64"]).noise_dim == 64
@@ -77,6 +77,7 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"batch_size": 12.5}, "batch_size must be int"),
     ({"jit_compile": "yes"}, "jit_compile must be bool or None"),
     ({"beta_1": 1.0}, "beta_1 must be in"),
+    ({"precision": "float16"}, "precision must be one of float32, mixed_float16, mixed_bfloat16 or auto"),
 ])
 def test_invalid_values_are_rejected(changes, fragment):
     with pytest.raises(ConfigError, match=fragment):

@@ -75,14 +75,15 @@ def test_same_seed_builds_and_trains_the_same_gan(tiny_config):
 
 
 @pytest.mark.parametrize("switches", [
-    {"mixed_precision": True}, {"jit_compile": True}, {"mixed_precision": True, "jit_compile": True},
+    {"precision": "mixed_float16"}, {"precision": "mixed_bfloat16"}, {"precision": "float32", "jit_compile": True},
+    {"precision": "mixed_float16", "jit_compile": True},
 ])
 def test_mixed_precision_and_xla_train_with_finite_losses(tiny_config, switches):
     config = tiny_config.replace(**switches)
     gan = build_dcgan(config)
     history = gan.fit(make_dataset(images_for(config), config), epochs=1, steps_per_epoch=3, verbose=0)
     assert all(np.isfinite(values).all() for values in history.history.values())
-    expected = keras.optimizers.LossScaleOptimizer if config.mixed_precision else keras.optimizers.Adam
+    expected = keras.optimizers.LossScaleOptimizer if config.precision == "mixed_float16" else keras.optimizers.Adam
     assert isinstance(gan.generator_optimizer, expected) and isinstance(gan.discriminator_optimizer, expected)
     assert gan.generator_optimizer is not gan.discriminator_optimizer
     assert gan.jit_compile == bool(config.jit_compile)

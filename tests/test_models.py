@@ -83,10 +83,12 @@ def test_weights_start_from_normal_with_standard_deviation_0_02():
     assert gamma.mean() == pytest.approx(1.0, abs=0.01)
 
 
-def test_mixed_precision_computes_in_float16_but_returns_float32():
-    config = GANConfig(mixed_precision=True, generator_filters=8, discriminator_filters=8)
+@pytest.mark.parametrize("precision, compute_dtype", [("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16")])
+def test_mixed_precision_computes_in_half_precision_but_returns_float32(precision, compute_dtype):
+    config = GANConfig(precision=precision, generator_filters=8, discriminator_filters=8)
     generator, discriminator = build_generator(config), build_discriminator(config)
-    assert generator.get_layer("upsample_1").compute_dtype == "float16"
-    assert discriminator.get_layer("downsample_2").compute_dtype == "float16"
+    assert generator.get_layer("upsample_1").compute_dtype == compute_dtype
+    assert discriminator.get_layer("downsample_2").compute_dtype == compute_dtype
+    assert generator.get_layer("upsample_1").kernel.dtype == "float32"
     images = generator(np.zeros((2, 100), "float32"))
     assert images.dtype == "float32" and discriminator(images).dtype == "float32"

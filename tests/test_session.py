@@ -117,11 +117,11 @@ def test_architecture_cannot_change_within_a_session(tmp_path, tiny_config, imag
         restore_checkpoint(session.checkpoints_dir / "epoch_0001.npz", other)
 
 
-def test_checkpoint_moves_between_mixed_precision_and_float32(tmp_path, tiny_config, images):
-    session = Session.create(tiny_config.replace(mixed_precision=True), tmp_path)
+def test_checkpoint_moves_between_float16_and_float32(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config.replace(precision="mixed_float16"), tmp_path)
     session.train(images, 1, verbose=0)
     mixed_weights = weights(session.restore()[0])
-    session.update_config(session.config.replace(mixed_precision=False))
+    session.update_config(session.config.replace(precision="float32"))
     gan, step, _ = session.restore()
     assert isinstance(gan.generator_optimizer, keras.optimizers.Adam) and step == 2
     assert int(gan.generator_optimizer.iterations) == 2

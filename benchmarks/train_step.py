@@ -1,0 +1,131 @@
+"""Images per second of the helper's ``DCGAN.fit`` against a plain TensorFlow-tutorial training loop.
+
+Both train the same generator and discriminator (built by the helper from a preset) on the same
+batch size; the plain loop is the official TensorFlow DCGAN tutorial's: a ``tf.function`` step
+with two ``GradientTape``s, fed by ``from_tensor_slices(...).shuffle().batch()`` of float32 images.
+Also measured: how fast the helper's input pipeline alone delivers batches.
+
+    python benchmarks/train_step.py                 # both presets, figures for benchmarks/README.md
+    python benchmarks/train_step.py --steps 3 --presets fashion_mnist   # a quick look
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from dcgan_helpers.config import preset  # noqa: E402
+from dcgan_helpers.data import make_dataset  # noqa: E402
+from dcgan_helpers.device import dtype_policy, uses_xla  # noqa: E402
+from dcgan_helpers.gan import build_dcgan  # noqa: E402
+from dcgan_helpers.models import build_discriminator, build_generator  # noqa: E402
+
+
+def training_images(config, count: int) -> np.ndarray:
+    """Random uint8 images of the preset's shape: speed does not depend on what the pixels show."""
+    shape = (count, config.image_size, config.image_size, config.channels)
+    return np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = getattr(self, "seconds", []) + [time.perf_counter() - self.started]
+
+
+def helper_images_per_second(config, images, steps: int, repeats: int) -> float:
+    """``DCGAN.fit`` with the helper's pipeline; the first epoch traces the step and is not counted."""
+    gan = build_dcgan(config)
+    timer = EpochTimer()
+    gan.fit(make_dataset(images, config), epochs=repeats + 1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
+    return steps * config.batch_size / min(timer.seconds[1:])
+
+
+def plain_loop_images_per_second(config, images, steps: int, repeats: int) -> float:
+    """The TensorFlow DCGAN tutorial's loop, on the same models and batch size."""
+    keras.utils.set_random_seed(config.seed)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    generator_optimizer = keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1)
+    discriminator_optimizer = keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1)
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+    batch_size, noise_dim = config.batch_size, config.noise_dim
+
+    @tf.function
+    def train_step(real_images):
+        noise = tf.random.normal([batch_size, noise_dim])
+        with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
+            generated = generator(noise, training=True)
+            real_output = discriminator(real_images, training=True)
+            fake_output = discriminator(generated, training=True)
+            generator_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
+            discriminator_loss = (cross_entropy(tf.ones_like(real_output), real_output)
+                                  + cross_entropy(tf.zeros_like(fake_output), fake_output))
+        generator_gradients = generator_tape.gradient(generator_loss, generator.trainable_variables)
+        discriminator_gradients = discriminator_tape.gradient(discriminator_loss, discriminator.trainable_variables)
+        generator_optimizer.apply_gradients(zip(generator_gradients, generator.trainable_variables, strict=True))
+        discriminator_optimizer.apply_gradients(
+            zip(discriminator_gradients, discriminator.trainable_variables, strict=True)
+        )
+
+    scaled = (images.astype(np.float32) - 127.5) / 127.5
+    dataset = tf.data.Dataset.from_tensor_slices(scaled).shuffle(len(scaled)).batch(batch_size, drop_remainder=True)
+    batches = iter(dataset.repeat())
+    durations = []
+    for repeat in range(repeats + 1):
+        started = time.perf_counter()
+        for _ in range(steps):
+            train_step(next(batches))
+        if repeat:  # the first pass traces the step
+            durations.append(time.perf_counter() - started)
+    return steps * batch_size / min(durations)
+
+
+def pipeline_images_per_second(config, images, batches: int = 300) -> float:
+    stream = iter(make_dataset(images, config))
+    next(stream)
+    started = time.perf_counter()
+    for _ in range(batches):
+        next(stream)
+    return batches * config.batch_size / (time.perf_counter() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=["fashion_mnist", "celeba64"])
+    parser.add_argument("--steps", type=int, default=None, help="training steps per timed pass (default per preset)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes; the fastest counts")
+    parser.add_argument("--images", type=int, default=20000, help="images in the synthetic training set")
+    args = parser.parse_args()
+
+    device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, device: {device}")
+    for name in args.presets:
+        config = preset(name)
+        steps = args.steps or (40 if config.image_size <= 32 else 6)
+        images = training_images(config, args.images)
+        automatic = dtype_policy(config)
+        print(f"\n{name}: {config.image_size}x{config.image_size}x{config.channels}, batch {config.batch_size}, "
+              f"{steps} steps per pass; helper's automatic choice: {automatic}, XLA {uses_xla(config)}")
+        float32 = config.replace(precision="float32")
+        plain = plain_loop_images_per_second(float32, images, steps, args.repeats)
+        helper_float32 = helper_images_per_second(float32, images, steps, args.repeats)
+        helper = helper_images_per_second(config, images, steps, args.repeats)
+        pipeline = pipeline_images_per_second(config, images)
+        print(f"  plain tf.function loop, float32     : {plain:10.1f} images/s")
+        print(f"  helper DCGAN.fit, float32           : {helper_float32:10.1f} images/s"
+              f"   ratio {helper_float32 / plain:.2f} (same step, same precision)")
+        print(f"  helper DCGAN.fit, {automatic:17} : {helper:10.1f} images/s"
+              f"   ratio {helper / plain:.2f} (helper's defaults; target >= 1.0)")
+        print(f"  input pipeline alone                : {pipeline:10.1f} images/s"
+              f"   ratio {pipeline / helper:.1f} to training (target >= 10)")
+
+
+if __name__ == "__main__":
+    main()
