@@ -63,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train session TRAINING for EPOCHS epochs. Without -r the session must be new; "
         "with -r OFFSET it continues from where epoch OFFSET ended (epoch OFFSET+1 comes next).",
     )
+    add_session_arguments(train)
     train.add_argument("-r", dest="offset", type=non_negative_int, metavar="OFFSET",
                        help="restore the session where epoch OFFSET ended and continue from OFFSET+1")
-    train.add_argument("--data-dir", type=Path, help="folder holding the dataset (default: the usual places)")
+    train.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="folder holding the dataset (default: the places data/README.md lists)")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="change a hyperparameter, e.g. --set steps_per_epoch=5 (repeatable)")
     train.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
@@ -76,18 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="write images from a session's generator",
         description="Write NUM images from the generator of session TRAINING as PNG files.",
     )
-    generate.add_argument("--out", type=Path, help="folder for the images (default: the session's generated/)")
-    generate.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    add_session_arguments(generate)
+    generate.add_argument("--out", type=Path, metavar="DIR",
+                          help="folder for the images (default: the session's generated/)")
+    generate.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
     generate.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
     generate.add_argument("noise_dim", type=positive_int, metavar="NOISE_DIM",
                           help="noise dimension the generator was built with")
     generate.add_argument("num", type=positive_int, metavar="NUM", help="number of images to write")
     generate.set_defaults(run=run_generate)
 
-    for command in (train, generate):
-        command.add_argument("--dataset", default="fashion_mnist", help="dataset preset (default fashion_mnist)")
-        command.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where sessions live (default runs/)")
     return parser
+
+
+def add_session_arguments(command) -> None:
+    command.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
+                         help="dataset preset: fashion_mnist (default), celeba64, hands64")
+    command.add_argument("--runs-dir", type=Path, default=Path("runs"), metavar="DIR",
+                         help="where sessions live (default runs/)")
 
 
 def run_train(args) -> None:

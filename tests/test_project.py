@@ -1,0 +1,57 @@
+"""The project's own files agree with each other: packaging, environment, README, lint."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_installs_what_pyproject_declares():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    assert pip_section[:-1] == pyproject()["project"]["dependencies"]
+    assert pip_section[-1] == "-e .[dev]"
+    python = next(item for item in environment["dependencies"] if isinstance(item, str) and item.startswith("python"))
+    minimum = pyproject()["project"]["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_dependencies_are_ranges_not_pins():
+    for requirement in pyproject()["project"]["dependencies"]:
+        assert "==" not in requirement and re.search(r">=", requirement), requirement
+
+
+def test_readme_quick_start_is_the_two_make_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^make \w+", quick_start, re.MULTILINE) == ["make lab", "make test"]
+    assert (ROOT / ".ci" / "run").read_text().rstrip().endswith("make test")
+
+
+def test_readme_cli_usage_matches_the_parser():
+    from dcgan_helpers.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text()
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("train", "generate"):
+        usage = " ".join(commands[name].format_usage().split()).removeprefix("usage: ")
+        assert usage in " ".join(readme.split()), usage
+
+
+def test_gitignore_keeps_data_runs_and_venv_out_of_git():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert {".venv/", "data/*", "!data/README.md", "runs/"} <= set(ignored)
+
+
+def test_code_is_ruff_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
