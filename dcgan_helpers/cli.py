@@ -104,13 +104,7 @@ def run_train(args) -> None:
         raise UsageError("choose the dataset with --dataset, not --set dataset=...")
     config = preset(args.dataset).replace(**overrides)
     if args.offset is None:
-        folder = Session.folder(args.dataset, args.training, args.runs_dir)
-        if folder.exists():
-            last = Session(folder).last_epoch if (folder / "config.json").is_file() else 0
-            raise UsageError(
-                f"session {args.training} of {args.dataset} already exists ({last} epochs done); "
-                f"continue it with: dcgan train -r {last} --dataset {args.dataset} {args.training} {args.epochs}"
-            )
+        Session.refuse_existing(args.dataset, args.training, args.runs_dir)
         images = check_images(load_images(args.dataset, args.data_dir), config)
         session = Session.create(config, args.runs_dir, number=args.training)
     else:

@@ -72,6 +72,17 @@ class Session:
         return cls(path)
 
     @classmethod
+    def refuse_existing(cls, dataset: str, number: int, runs_dir="runs") -> None:
+        """Raise SessionError if session ``number`` exists: a session is continued, never overwritten."""
+        path = cls.folder(dataset, number, runs_dir)
+        if path.exists():
+            done = cls(path).last_epoch if (path / "config.json").is_file() else 0
+            raise SessionError(
+                f"session {number} of {dataset} already exists ({done} epochs done); continue it with: "
+                f"dcgan train -r {done} --dataset {dataset} {number} EPOCHS (or pick a new session number)"
+            )
+
+    @classmethod
     def create(cls, config: GANConfig, runs_dir="runs", number: int | None = None) -> "Session":
         """Make a new session folder (the next free number unless one is given); never reuses a folder."""
         if number is None:
@@ -83,10 +94,7 @@ class Session:
         try:
             path.mkdir()
         except FileExistsError:
-            raise SessionError(
-                f"session {number} of {config.dataset} already exists in {path.parent}; continue it with "
-                f"-r {Session(path).last_epoch if (path / 'config.json').is_file() else 0}, or pick a new number"
-            ) from None
+            cls.refuse_existing(config.dataset, number, runs_dir)
         config.save(path / "config.json")
         return cls(path)
 

@@ -84,7 +84,8 @@ def test_existing_sessions_are_never_overwritten_nor_resumed_wrongly(workdir, ca
     capsys.readouterr()
     before = {path: path.stat().st_mtime_ns for path in workdir.rglob("*") if path.is_file()}
     for arguments, fragment in [
-        (["train", "1", "3"], "already exists (2 epochs done); continue it with: dcgan train -r 2"),
+        (["train", "1", "3"],
+         "already exists (2 epochs done); continue it with: dcgan train -r 2 --dataset fashion_mnist 1 EPOCHS"),
         (["train", "-r", "5", "1", "1"], "its last saved epoch is 2"),
         (["train", "-r", "1", "1", "1"], "would discard later epochs"),
         (["train", "-r", "2", "--set", "noise_dim=64", "1", "1"], "noise_dim cannot change"),
