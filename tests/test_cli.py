@@ -188,3 +188,17 @@ def test_sigkill_while_a_checkpoint_is_written_keeps_the_previous_one(workdir):
     assert resumed.returncode == 0, resumed.stderr
     check_session_continues(workdir, 1, 2)
     assert not list(session.checkpoints_dir.glob(".tmp-*"))
+
+
+def test_readme_commands_find_the_real_fashion_mnist(real_fashion_mnist, tmp_path, monkeypatch):
+    """The issue's check as a reader types it: no data folder given, the preset at full size."""
+    monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
+    first = run_dcgan("train", "--dataset", "fashion_mnist", "--set", "steps_per_epoch=5", 1, 2, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run_dcgan("train", "-r", 2, "--dataset", "fashion_mnist", "--set", "steps_per_epoch=5", 1, 1,
+                       cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    check_session_continues(tmp_path, 2, 5)
+    generated = run_dcgan("generate", "--dataset", "fashion_mnist", 1, 100, 16, cwd=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    assert len(list((tmp_path / "runs" / "fashion_mnist" / "session_1" / "generated").glob("*.png"))) == 16
