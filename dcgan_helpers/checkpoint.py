@@ -9,6 +9,7 @@ moment leaves either the old set of checkpoints or the old set plus one complete
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import keras
@@ -74,6 +75,15 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
 
 def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
     """Load a checkpoint into a built and compiled DCGAN; returns (epoch, step, preview noise)."""
+    try:
+        return _restore(path, gan)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise SessionError(
+            f"checkpoint {path} cannot be read ({error}); move it aside to resume from the checkpoint before it"
+        ) from error
+
+
+def _restore(path, gan) -> tuple[int, int, np.ndarray]:
     with np.load(path) as stored:
         saved_shape = json.loads(str(stored["model_shape"]))
         current_shape = {key: getattr(gan.config, key) for key in MODEL_SHAPING_KEYS}

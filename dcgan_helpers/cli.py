@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 
 from .config import parse_assignments, preset  # noqa: E402
 from .data import check_images, load_images  # noqa: E402
+from .device import describe  # noqa: E402
 from .errors import TrainingDiverged, UsageError  # noqa: E402
 from .session import Session  # noqa: E402
 from .viz import save_image, to_uint8  # noqa: E402
@@ -114,6 +115,7 @@ def run_train(args) -> None:
         session.check_config_change(config)
         images = check_images(load_images(args.dataset, args.data_dir), config)
         session.update_config(config)
+    print(describe(config))
     session.train(images, args.epochs, resume_from=args.offset, verbose=1)
     print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
 

@@ -6,6 +6,7 @@ import json
 import math
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import ConfigError
 from .files import write_text_atomically
@@ -120,7 +121,10 @@ class GANConfig:
 
     @classmethod
     def load(cls, path) -> "GANConfig":
-        return cls.from_json(open(path).read())
+        try:
+            return cls.from_json(Path(path).read_text())
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{path} is not valid JSON ({error}); fix it or copy a preset's to_json()") from None
 
 
 FIELD_TYPES = typing.get_type_hints(GANConfig)

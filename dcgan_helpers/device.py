@@ -53,6 +53,13 @@ def uses_loss_scaling(config: GANConfig) -> bool:
     return dtype_policy(config) == "mixed_float16"
 
 
+def describe(config: GANConfig) -> str:
+    """One line saying what the automatic switches chose here, and why."""
+    where = "GPU" if gpu_available() else "CPU" + (" with native bfloat16" if cpu_has_native_bfloat16() else "")
+    scaling = ", loss scaling on" if uses_loss_scaling(config) else ""
+    return f"device: {where}; precision {dtype_policy(config)}{scaling}; XLA {'on' if uses_xla(config) else 'off'}"
+
+
 def uses_xla(config: GANConfig) -> bool:
     """XLA fuses the many small ops of a GAN step on a GPU; on CPU it measured about 25% slower."""
     return gpu_available() if config.jit_compile is None else config.jit_compile

@@ -32,6 +32,7 @@ def test_train_resume_and_generate_as_in_the_readme(workdir):
     first = run_dcgan("train", "--dataset", "fashion_mnist", *tiny, 1, 2, cwd=workdir)
     assert first.returncode == 0, first.stderr
     assert "Epoch 2/2" in first.stdout  # Keras' progress output
+    assert "precision mixed_" in first.stdout or "precision float32" in first.stdout  # the device choice, once
     resumed = run_dcgan("train", "-r", 2, "--dataset", "fashion_mnist", *tiny, 1, 1, cwd=workdir)
     assert resumed.returncode == 0, resumed.stderr
     assert "Epoch 3/3" in resumed.stdout

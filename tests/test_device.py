@@ -19,3 +19,4 @@ def test_automatic_precision_follows_the_hardware(monkeypatch, gpu, fast_float16
     assert device.uses_xla(GANConfig()) == gpu
     assert device.dtype_policy(GANConfig(precision="float32")) == "float32"
     assert device.uses_xla(GANConfig(jit_compile=True))
+    assert f"precision {expected}" in device.describe(GANConfig())

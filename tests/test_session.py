@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dcgan_helpers.checkpoint import checkpoint_epochs, restore_checkpoint
-from dcgan_helpers.errors import SessionError, TrainingDiverged
+from dcgan_helpers.errors import ConfigError, SessionError, TrainingDiverged
 from dcgan_helpers.gan import build_dcgan
 from dcgan_helpers.session import Session
 
@@ -115,6 +115,18 @@ def test_architecture_cannot_change_within_a_session(tmp_path, tiny_config, imag
     other = build_dcgan(tiny_config.replace(generator_filters=16))
     with pytest.raises(SessionError, match="generator_filters 8 .checkpoint. vs 16 .config."):
         restore_checkpoint(session.checkpoints_dir / "epoch_0001.npz", other)
+
+
+def test_unreadable_checkpoint_or_config_is_reported_clearly(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 1, verbose=0)
+    checkpoint = session.checkpoints_dir / "epoch_0001.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    with pytest.raises(SessionError, match="epoch_0001.npz cannot be read"):
+        session.restore()
+    (session.path / "config.json").write_text('{"noise_dim": 100,')
+    with pytest.raises(ConfigError, match="config.json is not valid JSON"):
+        Session(session.path)
 
 
 def test_checkpoint_moves_between_float16_and_float32(tmp_path, tiny_config, images):
