@@ -103,8 +103,9 @@ def run_train(args) -> None:
     overrides = parse_assignments(args.overrides)
     if "dataset" in overrides:
         raise UsageError("choose the dataset with --dataset, not --set dataset=...")
-    config = preset(args.dataset).replace(**overrides)
+    starting_config = preset(args.dataset)  # also rejects an unknown dataset before anything else
     if args.offset is None:
+        config = starting_config.replace(**overrides)
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
         images = check_images(load_images(args.dataset, args.data_dir), config)
         session = Session.create(config, args.runs_dir, number=args.training)
