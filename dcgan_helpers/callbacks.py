@@ -7,6 +7,7 @@ from pathlib import Path
 import keras
 
 from .errors import TrainingDiverged
+from .files import epoch_file_name, epoch_files
 from .viz import gif_from_files, image_grid, save_image
 
 
@@ -34,8 +35,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         images = self.model.generator(self.noise, training=False)
-        save_image(self.samples_dir / f"epoch_{epoch + 1:04d}.png", image_grid(images))
-        gif_from_files(sorted(self.samples_dir.glob("epoch_*.png")), self.gif_path)
+        save_image(self.samples_dir / epoch_file_name(epoch + 1, ".png"), image_grid(images))
+        gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
 
 
 class Checkpointer(keras.callbacks.Callback):

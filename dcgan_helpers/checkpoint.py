@@ -8,31 +8,22 @@ moment leaves either the old set of checkpoints or the old set plus one complete
 """
 
 import json
-import re
 import zipfile
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from .config import MODEL_SHAPING_KEYS
 from .errors import SessionError
-from .files import atomic_path
-
-CHECKPOINT_PATTERN = re.compile(r"^epoch_(\d{4,})\.npz$")
+from .files import atomic_path, epoch_file_name, epoch_files
 
 
 def checkpoint_name(epoch: int) -> str:
-    return f"epoch_{epoch:04d}.npz"
+    return epoch_file_name(epoch, ".npz")
 
 
 def checkpoint_epochs(folder) -> list[int]:
     """Epochs with a complete checkpoint in ``folder``, oldest first."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = (CHECKPOINT_PATTERN.match(path.name) for path in folder.iterdir())
-    return sorted(int(match.group(1)) for match in found if match)
+    return list(epoch_files(folder, ".npz"))
 
 
 def _split_optimizer(optimizer):
@@ -66,9 +57,8 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
         for group, variables in _state(gan).items()
         for index, variable in enumerate(variables)
     }
-    shaping = {key: getattr(gan.config, key) for key in MODEL_SHAPING_KEYS}
     arrays.update(epoch=np.int64(epoch), step=np.int64(step), preview_noise=np.asarray(preview_noise),
-                  model_shape=np.array(json.dumps(shaping)))
+                  model_shape=np.array(json.dumps(gan.config.model_shape())))
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:
         np.savez(stream, **arrays)
 
@@ -86,7 +76,7 @@ def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
 def _restore(path, gan) -> tuple[int, int, np.ndarray]:
     with np.load(path) as stored:
         saved_shape = json.loads(str(stored["model_shape"]))
-        current_shape = {key: getattr(gan.config, key) for key in MODEL_SHAPING_KEYS}
+        current_shape = gan.config.model_shape()
         if saved_shape != current_shape:
             differences = ", ".join(
                 f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"

@@ -92,6 +92,10 @@ class GANConfig:
         if not 0 <= self.leaky_relu_slope < 1:
             raise ConfigError(f"leaky_relu_slope must be in [0, 1), not {self.leaky_relu_slope}")
 
+    def model_shape(self) -> dict:
+        """The values that fix the networks' layers; checkpoints only fit a config with the same ones."""
+        return {key: getattr(self, key) for key in MODEL_SHAPING_KEYS}
+
     def replace(self, **changes) -> "GANConfig":
         """A copy with some values changed; unknown names are rejected."""
         _reject_unknown(changes)

@@ -34,11 +34,10 @@ def dataset_search_dirs(folder_name: str, path=None) -> list[Path]:
     if os.environ.get("DCGAN_DATA_DIR"):
         candidates.append(Path(os.environ["DCGAN_DATA_DIR"]) / folder_name)
     candidates += [Path("data") / folder_name, PROJECT_DATA_DIR / folder_name, DEBIAN_DATASETS_DIR / folder_name]
-    unique = []
+    unique = {}
     for candidate in candidates:
-        if candidate.resolve() not in [seen.resolve() for seen in unique]:
-            unique.append(candidate)
-    return unique
+        unique.setdefault(candidate.resolve(), candidate)
+    return list(unique.values())
 
 
 def read_idx(path) -> np.ndarray:

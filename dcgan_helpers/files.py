@@ -1,6 +1,7 @@
 """Atomic file writes: a reader never sees a half-written file, a crash never destroys the old one."""
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,19 @@ def atomic_path(path):
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def epoch_file_name(epoch: int, suffix: str) -> str:
+    """``epoch_0007.png``: zero-padded so that names sort in epoch order."""
+    return f"epoch_{epoch:04d}{suffix}"
+
+
+def epoch_files(folder, suffix: str) -> dict[int, Path]:
+    """Finished per-epoch files in ``folder`` by epoch number, oldest first (temporaries never match)."""
+    folder = Path(folder)
+    pattern = re.compile(rf"^epoch_(\d{{4,}}){re.escape(suffix)}$")
+    found = ((pattern.match(path.name), path) for path in folder.iterdir()) if folder.is_dir() else ()
+    return dict(sorted((int(match.group(1)), path) for match, path in found if match))
 
 
 def write_text_atomically(path, text: str) -> None:

@@ -15,10 +15,10 @@ import numpy as np
 
 from .callbacks import Checkpointer, DivergenceGuard, SampleGrid
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
-from .config import MODEL_SHAPING_KEYS, GANConfig
+from .config import GANConfig
 from .data import batches_per_epoch, make_dataset
 from .errors import SessionError
-from .files import atomic_path, write_text_atomically
+from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .viz import gif_from_files
 
@@ -116,7 +116,9 @@ class Session:
 
     def check_config_change(self, config: GANConfig) -> None:
         """Refuse a new config that would change the architecture (or dataset) of this session."""
-        changed = [key for key in (*MODEL_SHAPING_KEYS, "dataset") if getattr(config, key) != getattr(self.config, key)]
+        old = {**self.config.model_shape(), "dataset": self.config.dataset}
+        new = {**config.model_shape(), "dataset": config.dataset}
+        changed = [key for key in old if old[key] != new[key]]
         if changed:
             raise SessionError(
                 f"{', '.join(changed)} cannot change in an existing session (its checkpoints have that shape); "
@@ -209,11 +211,11 @@ class Session:
         history = self.history()
         if any(row["epoch"] > epoch for row in history):
             self._write_history([row for row in history if row["epoch"] <= epoch])
-        frames = sorted(self.samples_dir.glob("epoch_*.png"))
-        stale = [frame for frame in frames if int(frame.stem.removeprefix("epoch_")) > epoch]
+        frames = epoch_files(self.samples_dir, ".png")
+        stale = [frame for number, frame in frames.items() if number > epoch]
         for frame in stale:
             frame.unlink()
-        kept = [frame for frame in frames if frame not in stale]
+        kept = [frame for number, frame in frames.items() if number <= epoch]
         if stale and kept:
             gif_from_files(kept, self.gif_path)
         elif stale:
