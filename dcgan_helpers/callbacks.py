@@ -1,4 +1,4 @@
-"""Keras callbacks that run beside ``DCGAN.fit``: divergence guard, sample grids, checkpoints."""
+"""Keras callbacks that run beside ``DCGAN.fit``: divergence guard, sample grids, checkpoints, live dashboard."""
 
 import math
 import time
@@ -8,7 +8,8 @@ import keras
 
 from .errors import TrainingDiverged
 from .files import epoch_file_name, epoch_files
-from .viz import gif_from_files, image_grid, save_image
+from .gan import METRIC_NAMES
+from .viz import dashboard_png, gif_from_files, image_grid, save_image
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -56,3 +57,50 @@ class Checkpointer(keras.callbacks.Callback):
         step = self.start_step + (epoch_number - self.start_epoch) * self.steps_per_epoch
         seconds = time.perf_counter() - self.epoch_started
         self.session.save_epoch(self.model, epoch_number, step, logs or {}, seconds, self.preview_noise)
+
+
+class LiveDashboard(keras.callbacks.Callback):
+    """In a notebook, one picture that refreshes after every epoch: samples from fixed noise,
+    the loss and D-output curves so far, and the speed in images per second.
+
+    ``history`` holds rows of earlier epochs (``Session.history()``) so a resumed run shows its
+    whole story; ``images_per_epoch`` turns epoch time into throughput.
+    """
+
+    def __init__(self, noise, images_per_epoch: int, history=()):
+        super().__init__()
+        self.noise = noise
+        self.images_per_epoch = images_per_epoch
+        self.rows = list(history)
+        self.handle = None
+
+    def on_train_begin(self, logs=None):
+        from IPython.display import display
+
+        self.final_epoch = self.params.get("epochs")
+        self.handle = display(display_id=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.epoch_started
+        logs = logs or {}
+        self.rows = [row for row in self.rows if row["epoch"] <= epoch]
+        self.rows.append({"epoch": epoch + 1, **{name: float(logs[name]) for name in METRIC_NAMES if name in logs}})
+        self.speed = self.images_per_epoch / seconds
+        self.show(self.render(epoch + 1))
+
+    def render(self, epoch: int) -> bytes:
+        grid = image_grid(self.model.generator(self.noise, training=False))
+        last = self.rows[-1]
+        title = (
+            f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
+            f"D loss {last.get('d_loss', math.nan):.3f} · G loss {last.get('g_loss', math.nan):.3f}"
+        )
+        return dashboard_png(grid, self.rows, title)
+
+    def show(self, png: bytes) -> None:
+        from IPython.display import Image
+
+        self.handle.update(Image(data=png, format="png"))

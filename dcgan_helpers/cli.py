@@ -95,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 def add_session_arguments(command) -> None:
     command.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
                          help="dataset preset: fashion_mnist (default), celeba64, hands64")
-    command.add_argument("--runs-dir", type=Path, default=Path("runs"), metavar="DIR",
-                         help="where sessions live (default runs/)")
+    command.add_argument("--runs-dir", type=Path, default=None, metavar="DIR",
+                         help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
 
 def run_train(args) -> None:

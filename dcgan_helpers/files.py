@@ -7,6 +7,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()  # read once at import: os.umask can only be read by setting it, which races with threads
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success, fsync it and rename it over ``path``.
@@ -19,6 +28,7 @@ def atomic_path(path):
     handle, temporary = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(handle)
     temporary = Path(temporary)
+    os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes 0600; finished files get the usual rights
     try:
         yield temporary
         with open(temporary, "rb") as written:

@@ -8,12 +8,13 @@ with it when training resumes.
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from .callbacks import Checkpointer, DivergenceGuard, SampleGrid
+from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, SampleGrid
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
 from .data import batches_per_epoch, make_dataset
@@ -23,6 +24,16 @@ from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_runs_dir() -> Path:
+    """Where sessions live unless told: ``$DCGAN_RUNS_DIR``; inside a source checkout its top-level
+    ``runs/`` (so notebooks and the command line share sessions); elsewhere ``./runs``."""
+    if os.environ.get("DCGAN_RUNS_DIR"):
+        return Path(os.environ["DCGAN_RUNS_DIR"])
+    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file() and Path.cwd().resolve().is_relative_to(PROJECT_ROOT)
+    return PROJECT_ROOT / "runs" if in_checkout else Path("runs")
 
 
 class Session:
@@ -50,29 +61,29 @@ class Session:
 
     # Finding and creating sessions
     @staticmethod
-    def folder(dataset: str, number: int, runs_dir="runs") -> Path:
-        return Path(runs_dir) / dataset / f"session_{number}"
+    def folder(dataset: str, number: int, runs_dir=None) -> Path:
+        return Path(runs_dir or default_runs_dir()) / dataset / f"session_{number}"
 
     @staticmethod
-    def numbers(dataset: str, runs_dir="runs") -> list[int]:
+    def numbers(dataset: str, runs_dir=None) -> list[int]:
         """Numbers of the sessions recorded for a dataset, in order."""
-        root = Path(runs_dir) / dataset
+        root = Path(runs_dir or default_runs_dir()) / dataset
         names = (path.name.removeprefix("session_") for path in root.glob("session_*") if path.is_dir())
         return sorted(int(name) for name in names if name.isdigit())
 
     @classmethod
-    def open(cls, dataset: str, number: int, runs_dir="runs") -> "Session":
+    def open(cls, dataset: str, number: int, runs_dir=None) -> "Session":
         path = cls.folder(dataset, number, runs_dir)
         if not path.is_dir():
             known = cls.numbers(dataset, runs_dir)
             raise SessionError(
-                f"there is no session {number} for {dataset} in {runs_dir}; "
+                f"there is no session {number} for {dataset} in {runs_dir or default_runs_dir()}; "
                 + (f"existing sessions: {', '.join(map(str, known))}" if known else "start one without -r")
             )
         return cls(path)
 
     @classmethod
-    def refuse_existing(cls, dataset: str, number: int, runs_dir="runs") -> None:
+    def refuse_existing(cls, dataset: str, number: int, runs_dir=None) -> None:
         """Raise SessionError if session ``number`` exists: a session is continued, never overwritten."""
         path = cls.folder(dataset, number, runs_dir)
         if path.exists():
@@ -83,7 +94,7 @@ class Session:
             )
 
     @classmethod
-    def create(cls, config: GANConfig, runs_dir="runs", number: int | None = None) -> "Session":
+    def create(cls, config: GANConfig, runs_dir=None, number: int | None = None) -> "Session":
         """Make a new session folder (the next free number unless one is given); never reuses a folder."""
         if number is None:
             number = max(cls.numbers(config.dataset, runs_dir), default=0) + 1
@@ -151,8 +162,13 @@ class Session:
         _, step, noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
         return gan, step, noise
 
-    def train(self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto") -> DCGAN:
-        """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended."""
+    def train(
+        self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False
+    ) -> DCGAN:
+        """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended.
+
+        ``live=True`` (in a notebook) shows a dashboard refreshed every epoch instead of Keras' progress bar.
+        """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
         start_epoch = self.last_epoch if resume_from is None else resume_from
@@ -160,6 +176,10 @@ class Session:
         self._discard_after(start_epoch)
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
         dataset = make_dataset(images, self.config, start_step=step)
+        if live:
+            images_per_epoch = steps_per_epoch * self.config.batch_size
+            callbacks = [LiveDashboard(preview_noise, images_per_epoch, self.history()), *callbacks]
+            verbose = 0
         gan.fit(
             dataset,
             initial_epoch=start_epoch,

@@ -1,5 +1,6 @@
 """Pictures of a GAN at work: image grids, PNG and GIF files, and loss curves."""
 
+import io
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -65,6 +66,7 @@ def show_gif(path):
 def plot_history(history, axes=None):
     """Losses and D's mean outputs per epoch from ``Session.history()`` rows (or a Keras History)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     rows = history if isinstance(history, list) else _rows_from_keras(history.history)
     epochs = [row["epoch"] for row in rows]
@@ -79,9 +81,32 @@ def plot_history(history, axes=None):
     axes[1].set(title="Discriminator's mean output", xlabel="epoch", ylim=(0, 1))
     for axis in axes:
         axis.legend()
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     return axes
 
 
 def _rows_from_keras(history: dict) -> list[dict]:
     count = len(next(iter(history.values())))
     return [{"epoch": index + 1, **{key: values[index] for key, values in history.items()}} for index in range(count)]
+
+
+def png_bytes(image) -> bytes:
+    """A uint8 image encoded as PNG, for ``ipywidgets.Image`` or ``IPython.display.Image``."""
+    return iio.imwrite("<bytes>", np.asarray(image), extension=".png")
+
+
+def dashboard_png(grid, history_rows: list[dict], title: str) -> bytes:
+    """One picture of training so far: the current sample grid beside the loss and D-output curves."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(13, 3.8), layout="constrained")
+    sample_axis, *curve_axes = figure.subplots(1, 3, width_ratios=(1, 1.4, 1.4))
+    sample_axis.imshow(grid, cmap="gray" if np.asarray(grid).ndim == 2 else None, vmin=0, vmax=255)
+    sample_axis.set_axis_off()
+    sample_axis.set_title("samples (fixed noise)")
+    if history_rows:
+        plot_history(history_rows, axes=curve_axes)
+    figure.suptitle(title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()

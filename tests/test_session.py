@@ -141,3 +141,33 @@ def test_checkpoint_moves_between_float16_and_float32(tmp_path, tiny_config, ima
         np.testing.assert_array_equal(got, expected)
     session.train(images, 1, verbose=0)
     assert session.last_epoch == 2
+
+
+def test_live_dashboard_shows_every_epoch_and_continues_the_curves_after_resume(
+    tmp_path, tiny_config, images, monkeypatch
+):
+    from dcgan_helpers.callbacks import LiveDashboard
+
+    shown = []
+    monkeypatch.setattr(LiveDashboard, "render", lambda self, epoch: (epoch, list(self.rows), self.speed))
+    monkeypatch.setattr(LiveDashboard, "show", lambda self, picture: shown.append(picture))
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 2, live=True)
+    Session.open("fashion_mnist", 1, tmp_path).train(images, 1, live=True)
+    assert [epoch for epoch, _, _ in shown] == [1, 2, 3]
+    assert [row["epoch"] for row in shown[-1][1]] == [1, 2, 3]  # earlier epochs come from history.csv
+    assert all(speed > 0 for _, _, speed in shown)
+
+
+def test_dashboard_picture_holds_samples_curves_and_speed(tiny_config):
+    from dcgan_helpers.viz import dashboard_png, image_grid
+
+    grid = image_grid(np.zeros((4, 28, 28, 1), np.float32))
+    rows = [{"epoch": 1, "d_loss": 1.3, "g_loss": 0.8, "d_real": 0.6, "d_fake": 0.4}]
+    picture = iio.imread(dashboard_png(grid, rows, "epoch 1/2 · 1,000 images/s"))
+    assert picture.ndim == 3 and picture.shape[1] > 2 * picture.shape[0]
+
+
+def test_sessions_go_to_dcgan_runs_dir_when_it_is_set(tmp_path, tiny_config, monkeypatch):
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "elsewhere"))
+    assert Session.create(tiny_config).path == tmp_path / "elsewhere" / "fashion_mnist" / "session_1"

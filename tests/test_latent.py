@@ -1,0 +1,38 @@
+"""Latent vectors and the paths between them."""
+
+import numpy as np
+import pytest
+
+from dcgan_helpers.latent import interpolate, lerp, noise, slerp
+
+
+def test_noise_is_reproducible_by_seed():
+    assert np.array_equal(noise(4, 10, seed=3), noise(4, 10, seed=3))
+    assert not np.array_equal(noise(4, 10, seed=3), noise(4, 10, seed=4))
+    assert noise(4, 10).dtype == np.float32
+
+
+def test_paths_start_and_end_at_the_given_points():
+    start, end = noise(2, 100, seed=0)
+    for spherical in (True, False):
+        path = interpolate(start, end, steps=7, spherical=spherical)
+        assert path.shape == (7, 100)
+        np.testing.assert_allclose(path[0], start, atol=1e-5)
+        np.testing.assert_allclose(path[-1], end, atol=1e-5)
+
+
+def test_slerp_keeps_the_length_that_lerp_loses_halfway():
+    start, end = noise(2, 100, seed=1)
+    length = (np.linalg.norm(start) + np.linalg.norm(end)) / 2
+    assert np.linalg.norm(lerp(start, end, 0.5)) < 0.8 * length  # the straight line dips towards the centre
+    assert np.linalg.norm(slerp(start, end, 0.5)) == pytest.approx(length, rel=0.05)
+
+
+def test_slerp_between_parallel_vectors_falls_back_to_a_line():
+    vector = np.ones(5, np.float32)
+    np.testing.assert_allclose(slerp(vector, 2 * vector, 0.5), 1.5 * vector, rtol=1e-6)
+
+
+def test_an_interpolation_needs_two_steps():
+    with pytest.raises(ValueError, match="at least 2"):
+        interpolate(np.zeros(3), np.ones(3), steps=1)

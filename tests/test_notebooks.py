@@ -1,0 +1,125 @@
+"""Every notebook in notebooks/ is stored clean and runs end to end at its smoke size.
+
+A notebook states its smoke parameters and time budget in its metadata (``metadata.dcgan``),
+so a new notebook is picked up here without editing this file.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from test_project import ROOT, pyproject
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ARTIFACTS = ROOT / "test-artifacts" / "notebooks"
+MAX_SMOKE_SECONDS = 180
+REPOSITORY_URL = pyproject()["project"]["urls"]["Repository"]
+REPOSITORY_SLUG = REPOSITORY_URL.removeprefix("https://github.com/")
+
+by_name = pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def tagged(notebook, tag: str) -> list:
+    return [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
+
+
+def test_the_series_has_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb files"
+
+
+@by_name
+def test_notebook_is_valid_and_stored_without_outputs(path):
+    notebook = read(path)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs before committing"
+
+
+@by_name
+def test_notebook_opens_with_a_colab_badge_to_itself(path):
+    first = read(path).cells[0]
+    assert first.cell_type == "markdown"
+    badge = f"https://colab.research.google.com/github/{REPOSITORY_SLUG}/blob/main/notebooks/{path.name}"
+    assert badge in first.source, f"{path.name}: the first cell must link to {badge}"
+
+
+@by_name
+def test_notebook_has_a_setup_cell_installing_from_the_repository_then_one_parameters_cell(path):
+    notebook = read(path)
+    setup, parameters = tagged(notebook, "setup"), tagged(notebook, "parameters")
+    assert len(setup) == 1, f"{path.name}: tag exactly one code cell 'setup'"
+    assert "google.colab" in setup[0].source and f"git+{REPOSITORY_URL}" in setup[0].source
+    assert len(parameters) == 1, f"{path.name}: tag exactly one code cell 'parameters'"
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code_cells.index(setup[0]) < code_cells.index(parameters[0])
+
+
+@by_name
+def test_every_repository_address_in_a_notebook_is_the_projects(path):
+    addresses = set(re.findall(r"github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/\")\s]|$)", path.read_text()))
+    assert addresses <= {REPOSITORY_SLUG}, f"{path.name} names other repositories: {addresses - {REPOSITORY_SLUG}}"
+
+
+@by_name
+def test_notebook_code_is_ruff_clean(path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(path)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@by_name
+def test_smoke_parameters_override_names_of_the_parameters_cell(path):
+    notebook = read(path)
+    smoke = notebook.metadata["dcgan"]["smoke_parameters"]
+    assigned = set(re.findall(r"^(\w+)\s*=", tagged(notebook, "parameters")[0].source, re.MULTILINE))
+    assert smoke and set(smoke) <= assigned, f"{path.name}: smoke parameters {set(smoke) - assigned} are not parameters"
+    assert 0 < notebook.metadata["dcgan"]["smoke_time_budget_seconds"] <= MAX_SMOKE_SECONDS
+
+
+def with_smoke_parameters(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Append the smoke values to the parameters cell, as papermill does with its injected cell."""
+    smoke = notebook.metadata["dcgan"]["smoke_parameters"]
+    cell = tagged(notebook, "parameters")[0]
+    cell.source += "\n\n# smoke size, injected by tests/test_notebooks.py\n" + "\n".join(
+        f"{name} = {json.dumps(value) if value is not None else 'None'}" for name, value in smoke.items()
+    )
+    return notebook
+
+
+@by_name
+def test_notebook_runs_at_smoke_size_within_its_budget(path, tmp_path, monkeypatch):
+    notebook = with_smoke_parameters(read(path))
+    budget = notebook.metadata["dcgan"]["smoke_time_budget_seconds"]
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    client = NotebookClient(
+        notebook, timeout=budget, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    started = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, ARTIFACTS / path.name)  # executed copy, for looking at what went wrong
+    seconds = time.perf_counter() - started
+    assert seconds <= budget, f"{path.name} took {seconds:.0f} s at smoke size, over its budget of {budget} s"
+
+
+def test_readme_lists_every_notebook_with_its_badge():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README's notebook table does not link {path.name}"
+        assert f"github/{REPOSITORY_SLUG}/blob/main/notebooks/{path.name}" in readme
+    assert not set(re.findall(r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/", readme)) - {REPOSITORY_SLUG}
