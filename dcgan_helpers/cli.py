@@ -107,14 +107,14 @@ def run_train(args) -> None:
     if args.offset is None:
         config = starting_config.replace(**overrides)
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
-        images = check_images(load_images(args.dataset, args.data_dir), config)
+        images = check_images(load_images(args.dataset, args.data_dir, config.image_size), config)
         session = Session.create(config, args.runs_dir, number=args.training)
     else:
         session = Session.open(args.dataset, args.training, args.runs_dir)
         session.check_resume_point(args.offset)
         config = session.config.replace(**overrides)
         session.check_config_change(config)
-        images = check_images(load_images(args.dataset, args.data_dir), config)
+        images = check_images(load_images(args.dataset, args.data_dir, config.image_size), config)
         session.update_config(config)
     print(describe(config))
     session.train(images, args.epochs, resume_from=args.offset, verbose=1)

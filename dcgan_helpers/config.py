@@ -203,6 +203,8 @@ PRESETS = {
         dataset="hands64", image_size=64, channels=3, architecture="dense", kernel_size=5,
         batch_size=64, label_smoothing=0.1,
     ),
+    # your own images (dcgan train --dataset folder --data-dir DIR): the paper's 64x64 model
+    "folder": GANConfig(dataset="folder", image_size=64, channels=3, generator_filters=128, discriminator_filters=64),
 }
 
 

@@ -1,14 +1,17 @@
 """Find and read datasets in their published layouts, and turn images into a training pipeline."""
 
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from .config import GANConfig
+from .celeba import load_celeba
+from .config import GANConfig, preset
 from .errors import DataFormatError, DataNotFoundError, UsageError
+from .hands import load_hands
+from .image_folder import load_image_folder
+from .locations import dataset_search_dirs, keras_cache_dir
 
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -17,27 +20,6 @@ FASHION_MNIST_FILES = {
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
-DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")  # where Debian's dataset-* packages install
-PROJECT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # data/ of a source checkout
-
-
-def keras_cache_dir() -> Path:
-    """Where ``keras.datasets`` keeps downloads (``$KERAS_HOME`` or ``~/.keras``)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-
-
-def dataset_search_dirs(folder_name: str, path=None) -> list[Path]:
-    """Folders that may hold a dataset, in the order they are tried."""
-    if path is not None:
-        return [Path(path), Path(path) / folder_name]
-    candidates = []
-    if os.environ.get("DCGAN_DATA_DIR"):
-        candidates.append(Path(os.environ["DCGAN_DATA_DIR"]) / folder_name)
-    candidates += [Path("data") / folder_name, PROJECT_DATA_DIR / folder_name, DEBIAN_DATASETS_DIR / folder_name]
-    unique = {}
-    for candidate in candidates:
-        unique.setdefault(candidate.resolve(), candidate)
-    return list(unique.values())
 
 
 def read_idx(path) -> np.ndarray:
@@ -112,14 +94,22 @@ def _download_fashion_mnist():
     return {"train": (train_images, train_labels), "test": (test_images, test_labels)}
 
 
-DATASET_LOADERS = {"fashion_mnist": lambda data_dir: load_fashion_mnist(data_dir)[0]}
+DATASET_LOADERS = {
+    "fashion_mnist": lambda data_dir, size: load_fashion_mnist(data_dir)[0],
+    "celeba64": lambda data_dir, size: load_celeba(data_dir, size=size),
+    "hands64": lambda data_dir, size: load_hands(data_dir, size=size),
+    "folder": lambda data_dir, size: load_image_folder(data_dir, size=size),
+}
+NEEDS_DATA_DIR = ("folder",)
 
 
-def load_images(dataset: str, data_dir=None) -> np.ndarray:
-    """Training images of a named dataset as uint8 (N, H, W, C)."""
+def load_images(dataset: str, data_dir=None, size: int | None = None) -> np.ndarray:
+    """Training images of a named dataset as uint8 (N, H, W, C); ``size`` for datasets that are resized."""
     if dataset not in DATASET_LOADERS:
         raise UsageError(f"no loader for dataset {dataset!r}; datasets you can train on: {', '.join(DATASET_LOADERS)}")
-    images = DATASET_LOADERS[dataset](data_dir)
+    if dataset in NEEDS_DATA_DIR and data_dir is None:
+        raise UsageError(f"dataset {dataset!r} means your own images: name their folder with --data-dir DIR")
+    images = DATASET_LOADERS[dataset](data_dir, size or preset(dataset).image_size)
     return images[..., np.newaxis] if images.ndim == 3 else images
 
 
@@ -131,8 +121,9 @@ def batches_per_epoch(image_count: int, config: GANConfig) -> int:
 def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
     """An endless stream of shuffled batches in [-1, 1], starting at batch number ``start_step``.
 
-    The uint8 images stay in memory as they are (4x smaller than float32); each batch is
-    gathered and scaled on the fly. Every pass uses its own permutation derived from
+    The uint8 images stay as they are (4x smaller than float32), in memory or, for a
+    memory-mapped cache, on disk; each batch is gathered and scaled on the fly. Every pass
+    uses its own permutation derived from
     ``(config.seed, pass number)``, so a resumed session sees exactly the batches an
     uninterrupted one would have seen. Batches always hold ``batch_size`` images, which keeps
     shapes fixed for XLA.
@@ -140,23 +131,49 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
     images = check_images(images, config)
     count = len(images)
     first_pass, skip = divmod(start_step, batches_per_epoch(count, config))
-    pixels = tf.constant(images)
 
     def shuffled_batches(pass_number):
         seed = tf.stack([tf.constant(config.seed, tf.int64), pass_number])
         order = tf.argsort(tf.random.stateless_uniform([count], seed=seed))
         return tf.data.Dataset.from_tensor_slices(order).batch(config.batch_size, drop_remainder=True)
 
-    def to_float(indices):
-        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
-
     stream = tf.data.Dataset.counter(first_pass).flat_map(shuffled_batches).skip(skip)
-    return stream.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    gather = gather_from_disk(images) if isinstance(images, np.memmap) else gather_in_memory(images)
+    return stream.map(lambda indices: to_float(gather(indices)), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def to_float(pixels):
+    """uint8 0..255 → float32 in [-1, 1], the range of the generator's tanh."""
+    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
+
+
+def gather_in_memory(images: np.ndarray):
+    """Batches gathered from one in-memory tensor (small datasets such as Fashion-MNIST)."""
+    pixels = tf.constant(images)
+    return lambda indices: tf.gather(pixels, indices)
+
+
+def gather_from_disk(images: np.memmap):
+    """Batches read from a memory-mapped cache: only the rows of each batch are touched, so a dataset
+    larger than memory trains with the operating system's page cache doing the caching."""
+    shape = (None, *images.shape[1:])
+
+    def read(indices):
+        return images[np.sort(indices)][np.argsort(np.argsort(indices))]
+
+    def gather(indices):
+        batch = tf.numpy_function(read, [indices], tf.uint8, stateful=False)
+        batch.set_shape(shape)
+        return batch
+
+    return gather
 
 
 def check_images(images: np.ndarray, config: GANConfig) -> np.ndarray:
     """The images as uint8 (N, H, W, C) matching the config, or an error saying what does not match."""
-    images = np.asarray(images)
+    images = np.asanyarray(images)  # keeps a memory-mapped cache memory-mapped
     if images.ndim == 3:
         images = images[..., np.newaxis]
     expected = (config.image_size, config.image_size, config.channels)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_fashion_mnist_folder, write_idx
 
-from dcgan_helpers import data
+from dcgan_helpers import data, locations
 from dcgan_helpers.config import GANConfig
 from dcgan_helpers.data import check_images, load_fashion_mnist, load_images, make_dataset, read_idx
 from dcgan_helpers.errors import DataFormatError, DataNotFoundError, UsageError
@@ -43,8 +43,8 @@ def test_explicit_path_is_used_either_as_the_folder_or_as_a_data_root(tmp_path, 
 @pytest.fixture
 def no_system_copies(tmp_path, monkeypatch):
     """Hide the Debian package, the source checkout's data/ and Keras' cache, and make downloads fail."""
-    monkeypatch.setattr(data, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
-    monkeypatch.setattr(data, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
+    monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     monkeypatch.setattr(data, "_download_fashion_mnist", lambda: None)
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)

@@ -1,0 +1,106 @@
+"""CelebA (aligned and cropped faces) in its published layout: ``img_align_celeba/`` or ``img_align_celeba.zip``.
+
+The published images are 178×218 JPEGs named ``000001.jpg`` … ``202599.jpg``. For the DCGAN we
+cut a **108-pixel centre square** and resize it to 64×64 with antialiasing, as Radford et al.'s
+and carpedm20's DCGAN code did: it keeps the face from eyebrows to chin and drops most hair and
+background, so a small generator spends its capacity on faces. ``crop=138`` keeps more hair;
+``crop=178`` (the full width) matches the PyTorch tutorial's resize-then-centre-crop.
+"""
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .download import Mirror, fetch_first, google_drive_url
+from .errors import DataFormatError, DataNotFoundError
+from .image_folder import prepared_images
+from .locations import dataset_search_dirs, download_dir
+
+FOLDER_NAME = "celeba"
+ARCHIVE_NAME = "img_align_celeba.zip"
+IMAGE_FOLDER = "img_align_celeba"
+IMAGE_COUNT = 202_599
+ARCHIVE_SHA256 = "46fb89443c578308acf364d7d379fe1b9efb793042c0af734b6112e4fd3a8c74"
+CROP_SIZES = (108, 138, 178)
+MEMBER_PATTERN = re.compile(rf"(?:^|/){IMAGE_FOLDER}/(\d{{6}})\.jpg$")
+
+MIRRORS = (
+    # The file the CelebA authors published on Google Drive, also used by torchvision, TFDS and
+    # linked from PyTorch's DCGAN tutorial.
+    Mirror("Google Drive (CelebA authors' file, used by torchvision/TFDS)",
+           google_drive_url("0B7EVK8r0v71pZjFTYXZWM3FlRnM"), ARCHIVE_SHA256),
+    # keras-io's DCGAN example: a copy of the same zip on Google Drive.
+    Mirror("Google Drive (keras-io DCGAN example's copy)", google_drive_url("1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684")),
+    # Kaggle's copy: its archive nests img_align_celeba/img_align_celeba/*.jpg; checked by layout.
+    Mirror("Kaggle jessicali9530/celeba-dataset", kaggle_dataset="jessicali9530/celeba-dataset"),
+)
+
+
+def find_celeba(path=None) -> tuple[Path, Path | None] | None:
+    """(source, archive): the img_align_celeba folder, or the zip holding it; None when absent."""
+    candidates = []
+    if path is not None and Path(path).is_file():
+        return Path(path), Path(path)
+    for folder in dataset_search_dirs(FOLDER_NAME, path):
+        candidates += [folder / IMAGE_FOLDER, folder / IMAGE_FOLDER / IMAGE_FOLDER, folder, folder / ARCHIVE_NAME,
+                       folder / "celeba-dataset.zip"]
+    for candidate in candidates:
+        if candidate.is_dir() and (candidate / "000001.jpg").is_file():
+            return candidate, None
+        if candidate.is_file() and candidate.suffix == ".zip":
+            return candidate, candidate
+    return None
+
+
+def manual_download_hint(path=None) -> str:
+    target = download_dir(FOLDER_NAME, path)
+    return (f"Download {ARCHIVE_NAME} (1.4 GB) yourself from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html "
+            f"(Google Drive link \"Align&Cropped Images\") or from Kaggle (jessicali9530/celeba-dataset), and put "
+            f"it, or the unpacked {IMAGE_FOLDER}/ folder, in {target.resolve()}/")
+
+
+def download_celeba(path=None, mirrors=MIRRORS, quiet: bool = False) -> Path:
+    """Fetch the archive into ``path`` (default ``$DCGAN_DATA_DIR/celeba`` or ``data/celeba``), mirror by mirror."""
+    destination = download_dir(FOLDER_NAME, path) / ARCHIVE_NAME
+    return fetch_first(mirrors, destination, manual_download_hint(path), quiet=quiet)
+
+
+def archive_members(archive: Path) -> list[str]:
+    """The CelebA JPEG members of a zip, in file-number order, or a DataFormatError about its layout."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            names = opened.namelist()
+    except zipfile.BadZipFile as error:
+        raise DataFormatError(f"{archive} is not a readable zip archive ({error}); download it again") from error
+    members = sorted((name for name in names if MEMBER_PATTERN.search(name)), key=lambda name: name[-10:])
+    if not members:
+        raise DataFormatError(
+            f"{archive} does not have CelebA's layout: expected {IMAGE_FOLDER}/000001.jpg … inside, "
+            f"found for example {', '.join(names[:3]) or 'nothing'}"
+        )
+    return members
+
+
+def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = False, mirrors=MIRRORS) -> np.ndarray:
+    """CelebA faces as uint8 (N, size, size, 3): centre ``crop`` px square, resized with antialiasing.
+
+    Looks in ``path`` (only there when given), ``$DCGAN_DATA_DIR/celeba`` and ``data/celeba`` for the
+    ``img_align_celeba/`` folder or ``img_align_celeba.zip``; with ``download=True`` fetches the zip
+    when it is missing. Prepared once into a cache beside the data, then memory-mapped.
+    """
+    if crop not in CROP_SIZES:
+        raise ValueError(f"crop must be one of {CROP_SIZES} (pixels of the centre square), not {crop}")
+    found = find_celeba(path)
+    if found is None and download:
+        download_celeba(path, mirrors)
+        found = find_celeba(path)
+    if found is None:
+        searched = ", ".join(str(folder) for folder in dataset_search_dirs(FOLDER_NAME, path))
+        raise DataNotFoundError(f"CelebA was not found in {searched}. {manual_download_hint(path)}, "
+                                "or call load_celeba(download=True)")
+    source, archive = found
+    names = archive_members(archive) if archive is not None else sorted(source.glob("*.jpg"))
+    manifest = {"dataset": "celeba", "size": size, "channels": 3, "square": "crop", "crop": crop}
+    return prepared_images(source, names, manifest, cache_name="celeba", archive=archive)
