@@ -21,10 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-from train_step import fastest_images_per_second, helper_pass  # noqa: E402
+from train_step import fastest_images_per_second, helper_pass, pipeline_images_per_second  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import make_dataset  # noqa: E402
 from dcgan_helpers.image_folder import load_image_folder  # noqa: E402
 
 
@@ -38,15 +37,6 @@ def write_jpegs(folder: Path, count: int) -> None:
         buffer = io.BytesIO()
         field.save(buffer, format="JPEG", quality=90)
         (folder / f"{index + 1:06d}.jpg").write_bytes(buffer.getvalue())
-
-
-def pipeline_images_per_second(images, config, batches: int) -> float:
-    stream = iter(make_dataset(images, config))
-    next(stream)
-    started = time.perf_counter()
-    for _ in range(batches):
-        next(stream)
-    return batches * config.batch_size / (time.perf_counter() - started)
 
 
 def main():
@@ -66,7 +56,7 @@ def main():
         started = time.perf_counter()
         load_image_folder(folder, size=64)
         reopening = time.perf_counter() - started
-        pipeline = pipeline_images_per_second(images, config, args.batches)
+        pipeline = pipeline_images_per_second(config, images, args.batches)
         training = fastest_images_per_second(
             {"helper": helper_pass(config, np.asarray(images[:2048]), args.train_steps)},
             args.train_steps, config.batch_size, rounds=2,

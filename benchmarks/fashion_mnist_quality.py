@@ -23,6 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
+from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
 from dcgan_helpers.data import batches_per_epoch, load_fashion_mnist, make_dataset  # noqa: E402
@@ -62,25 +63,8 @@ def train_tutorial(images: np.ndarray, epochs: int, seed: int = 0) -> keras.Mode
     generator, discriminator = tutorial_generator(), tutorial_discriminator()
     generator_optimizer = keras.optimizers.Adam(TUTORIAL_LEARNING_RATE)
     discriminator_optimizer = keras.optimizers.Adam(TUTORIAL_LEARNING_RATE)
-    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    @tf.function
-    def train_step(real_images):
-        noise_batch = tf.random.normal([TUTORIAL_BATCH_SIZE, TUTORIAL_NOISE_DIM])
-        with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
-            generated = generator(noise_batch, training=True)
-            real_output = discriminator(real_images, training=True)
-            fake_output = discriminator(generated, training=True)
-            generator_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
-            discriminator_loss = (cross_entropy(tf.ones_like(real_output), real_output)
-                                  + cross_entropy(tf.zeros_like(fake_output), fake_output))
-        generator_gradients = generator_tape.gradient(generator_loss, generator.trainable_variables)
-        discriminator_gradients = discriminator_tape.gradient(discriminator_loss, discriminator.trainable_variables)
-        generator_optimizer.apply_gradients(zip(generator_gradients, generator.trainable_variables, strict=True))
-        discriminator_optimizer.apply_gradients(
-            zip(discriminator_gradients, discriminator.trainable_variables, strict=True)
-        )
-
+    train_step = tutorial_train_step(generator, discriminator, generator_optimizer, discriminator_optimizer,
+                                     TUTORIAL_BATCH_SIZE, TUTORIAL_NOISE_DIM)
     scaled = (images.astype(np.float32)[..., np.newaxis] - 127.5) / 127.5
     dataset = tf.data.Dataset.from_tensor_slices(scaled).shuffle(len(scaled)).batch(TUTORIAL_BATCH_SIZE)
     for _ in range(epochs):

@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
 from dcgan_helpers.data import make_dataset  # noqa: E402
@@ -63,28 +64,11 @@ def plain_loop_pass(config, images, steps: int):
     generator, discriminator = build_generator(config), build_discriminator(config)
     generator_optimizer = keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.beta_1)
     discriminator_optimizer = keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.beta_1)
-    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-    batch_size, noise_dim = config.batch_size, config.noise_dim
-
-    @tf.function
-    def train_step(real_images):
-        noise = tf.random.normal([batch_size, noise_dim])
-        with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
-            generated = generator(noise, training=True)
-            real_output = discriminator(real_images, training=True)
-            fake_output = discriminator(generated, training=True)
-            generator_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
-            discriminator_loss = (cross_entropy(tf.ones_like(real_output), real_output)
-                                  + cross_entropy(tf.zeros_like(fake_output), fake_output))
-        generator_gradients = generator_tape.gradient(generator_loss, generator.trainable_variables)
-        discriminator_gradients = discriminator_tape.gradient(discriminator_loss, discriminator.trainable_variables)
-        generator_optimizer.apply_gradients(zip(generator_gradients, generator.trainable_variables, strict=True))
-        discriminator_optimizer.apply_gradients(
-            zip(discriminator_gradients, discriminator.trainable_variables, strict=True)
-        )
-
+    train_step = tutorial_train_step(generator, discriminator, generator_optimizer, discriminator_optimizer,
+                                     config.batch_size, config.noise_dim)
     scaled = (images.astype(np.float32) - 127.5) / 127.5
-    dataset = tf.data.Dataset.from_tensor_slices(scaled).shuffle(len(scaled)).batch(batch_size, drop_remainder=True)
+    dataset = tf.data.Dataset.from_tensor_slices(scaled).shuffle(len(scaled))
+    dataset = dataset.batch(config.batch_size, drop_remainder=True)
     batches = iter(dataset.repeat())
 
     def one_pass() -> float:
