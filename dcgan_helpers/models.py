@@ -111,3 +111,9 @@ def build_discriminator(config: GANConfig) -> keras.Sequential:
         model.add(layers.Flatten(name="flatten", dtype=policy))
         model.add(layers.Dense(1, kernel_initializer=weight_initializer(), name="logit", dtype="float32"))
     return model
+
+
+def layer_table(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
+    """(name, layer type, output shape, parameter count) of every layer, for printing or checking."""
+    return [(layer.name, type(layer).__name__, tuple(layer.output.shape), layer.count_params())
+            for layer in model.layers]

@@ -92,3 +92,14 @@ def test_mixed_precision_computes_in_half_precision_but_returns_float32(precisio
     assert generator.get_layer("upsample_1").kernel.dtype == "float32"
     images = generator(np.zeros((2, 100), "float32"))
     assert images.dtype == "float32" and discriminator(images).dtype == "float32"
+
+
+def test_layer_table_lists_names_types_shapes_and_parameters():
+    from dcgan_helpers.config import preset
+    from dcgan_helpers.models import build_generator, layer_table
+
+    generator = build_generator(preset("celeba64"))
+    table = layer_table(generator)
+    assert table[1] == ("project", "Conv2DTranspose", (None, 4, 4, 1024), 100 * 4 * 4 * 1024)
+    assert table[-1][2] == (None, 64, 64, 3)
+    assert sum(row[3] for row in table) == generator.count_params()
