@@ -1,14 +1,17 @@
 """Keras callbacks that run beside ``DCGAN.fit``: divergence guard, sample grids, checkpoints, live dashboard."""
 
+import json
 import math
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from .errors import TrainingDiverged
-from .files import epoch_file_name, epoch_files
+from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import METRIC_NAMES
+from .latent import noise
 from .viz import dashboard_png, gif_from_files, image_grid, save_image
 
 
@@ -43,11 +46,13 @@ class SampleGrid(keras.callbacks.Callback):
 class Checkpointer(keras.callbacks.Callback):
     """After each epoch, hand the finished epoch to the session, which saves it as its new resume point."""
 
-    def __init__(self, session, start_epoch: int, start_step: int, steps_per_epoch: int, preview_noise):
+    def __init__(self, session, start_epoch: int, start_step: int, steps_per_epoch: int, preview_noise,
+                 extra_columns=()):
         super().__init__()
         self.session = session
         self.start_epoch, self.start_step, self.steps_per_epoch = start_epoch, start_step, steps_per_epoch
         self.preview_noise = preview_noise
+        self.extra_columns = tuple(extra_columns)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_started = time.perf_counter()
@@ -56,7 +61,9 @@ class Checkpointer(keras.callbacks.Callback):
         epoch_number = epoch + 1
         step = self.start_step + (epoch_number - self.start_epoch) * self.steps_per_epoch
         seconds = time.perf_counter() - self.epoch_started
-        self.session.save_epoch(self.model, epoch_number, step, logs or {}, seconds, self.preview_noise)
+        logs = logs or {}
+        extra = {name: logs[name] for name in self.extra_columns if name in logs}
+        self.session.save_epoch(self.model, epoch_number, step, logs, seconds, self.preview_noise, extra)
 
 
 class LiveDashboard(keras.callbacks.Callback):
@@ -104,3 +111,45 @@ class LiveDashboard(keras.callbacks.Callback):
         from IPython.display import Image
 
         self.handle.update(Image(data=png, format="png"))
+
+
+class MetricCallback(keras.callbacks.Callback):
+    """Every ``every`` epochs, score ``samples`` images drawn from fixed noise and keep the best generator.
+
+    ``score(images) -> float`` judges images in [-1, 1]; lower is better (a Fréchet distance, KID).
+    The value goes into the epoch's logs under ``name`` (and so into ``history.csv``); whenever it
+    beats every earlier value, the generator is saved as ``<folder>/best_generator.keras`` with
+    ``best.json`` naming the epoch, because DCGAN samples often get worse late in training.
+    """
+
+    def __init__(self, score, folder, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0):
+        super().__init__()
+        if every < 1 or samples < 1:
+            raise ValueError(f"every and samples must be at least 1, not {every} and {samples}")
+        self.score, self.folder, self.name = score, Path(folder), name
+        self.every, self.samples, self.seed = every, samples, seed
+        self.best_path, self.record_path = self.folder / "best_generator.keras", self.folder / "best.json"
+
+    def best(self) -> dict | None:
+        """``{"epoch", "metric", "value"}`` of the best generator saved so far, if any."""
+        return json.loads(self.record_path.read_text()) if self.record_path.is_file() else None
+
+    def on_train_begin(self, logs=None):
+        self.noise = noise(self.samples, self.model.generator.input_shape[-1], self.seed)
+        record = self.best()
+        self.best_value = record["value"] if record and record["metric"] == self.name else math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch_number = epoch + 1
+        if epoch_number % self.every:
+            return
+        images = self.model.generator.predict(self.noise, batch_size=500, verbose=0)
+        value = float(self.score(np.asarray(images, np.float32)))
+        if logs is not None:
+            logs[self.name] = value
+        if value < self.best_value:
+            self.best_value = value
+            with atomic_path(self.best_path) as temporary:
+                self.model.generator.save(temporary)
+            write_text_atomically(self.record_path, json.dumps(
+                {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}, indent=2))

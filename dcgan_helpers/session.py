@@ -8,13 +8,14 @@ with it when training resumes.
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, SampleGrid
+from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, MetricCallback, SampleGrid
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
 from .data import batches_per_epoch, make_dataset
@@ -121,7 +122,8 @@ class Session:
             return []
         with open(self.history_path, newline="") as stream:
             return [
-                {key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+                {key: int(value) if key in ("epoch", "step") else float(value) if value else None
+                 for key, value in row.items()}
                 for row in csv.DictReader(stream)
             ]
 
@@ -148,6 +150,17 @@ class Session:
             raise SessionError(f"{self.path} has no generator.keras yet: train at least one epoch first")
         return keras.models.load_model(self.generator_path, compile=False)
 
+    def load_best_generator(self) -> keras.Model:
+        """The generator with the best score a ``metric`` recorded (see ``best.json``)."""
+        path = self.path / "best_generator.keras"
+        if not path.is_file():
+            raise SessionError(f"{self.path} has no best_generator.keras: train with a metric to keep one")
+        return keras.models.load_model(path, compile=False)
+
+    def metric(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0) -> MetricCallback:
+        """A ``MetricCallback`` keeping this session's best generator; pass it to ``train(metric=...)``."""
+        return MetricCallback(score, self.path, name=name, every=every, samples=samples, seed=seed)
+
     # Training
     def restore(self, epoch: int | None = None) -> tuple[DCGAN, int, np.ndarray]:
         """A compiled DCGAN at the end of ``epoch`` (default: the newest); returns (gan, step, preview noise)."""
@@ -163,11 +176,14 @@ class Session:
         return gan, step, noise
 
     def train(
-        self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False
+        self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False,
+        metric: MetricCallback | None = None,
     ) -> DCGAN:
         """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended.
 
         ``live=True`` (in a notebook) shows a dashboard refreshed every epoch instead of Keras' progress bar.
+        ``metric`` (see ``session.metric``) scores samples during training, records the figures in
+        ``history.csv`` and keeps the best generator.
         """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
@@ -189,16 +205,20 @@ class Session:
             callbacks=[
                 DivergenceGuard(),
                 SampleGrid(preview_noise, self.samples_dir, self.gif_path),
-                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise),
+                *([metric] if metric else []),
+                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise,
+                             extra_columns=[metric.name] if metric else []),
                 *callbacks,
             ],
         )
         return gan
 
-    def save_epoch(self, gan: DCGAN, epoch: int, step: int, logs: dict, seconds: float, preview_noise) -> None:
+    def save_epoch(self, gan: DCGAN, epoch: int, step: int, logs: dict, seconds: float, preview_noise,
+                   extra: dict | None = None) -> None:
         """Record a finished epoch; the checkpoint, written last, makes it the new resume point."""
         row = {"epoch": epoch, "step": step, **{name: float(logs[name]) for name in METRIC_NAMES}}
         row["seconds"] = round(seconds, 3)
+        row.update({name: float(value) for name, value in (extra or {}).items()})
         self._write_history([*[old for old in self.history() if old["epoch"] < epoch], row])
         with atomic_path(self.generator_path) as temporary:
             gan.generator.save(temporary)
@@ -228,6 +248,10 @@ class Session:
         """
         for leftover in self.path.rglob(".tmp-*"):
             leftover.unlink()
+        best = self.path / "best.json"
+        if best.is_file() and json.loads(best.read_text())["epoch"] > epoch:  # a best of epochs trained again
+            best.unlink()
+            (self.path / "best_generator.keras").unlink(missing_ok=True)
         history = self.history()
         if any(row["epoch"] > epoch for row in history):
             self._write_history([row for row in history if row["epoch"] <= epoch])
@@ -243,7 +267,8 @@ class Session:
 
     def _write_history(self, rows: list[dict]) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
+        extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
+        writer = csv.DictWriter(buffer, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         write_text_atomically(self.history_path, buffer.getvalue())

@@ -64,3 +64,37 @@ def test_class_coverage_ignores_stray_predictions():
 def test_class_coverage_warns_when_samples_are_few():
     with pytest.warns(UserWarning, match="coarse"):
         class_coverage(np.arange(10), class_count=10)
+
+
+def test_unbiased_squared_mmd_matches_its_definition_on_a_small_case():
+    from dcgan_helpers.metrics import polynomial_kernel, squared_mmd_unbiased
+
+    a = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    b = np.array([[2.0, 0.0], [0.0, 2.0]])
+    k = lambda x, y: (x @ y / 2 + 1) ** 3  # noqa: E731
+    within_a = sum(k(a[i], a[j]) for i in range(3) for j in range(3) if i != j) / 6
+    within_b = sum(k(b[i], b[j]) for i in range(2) for j in range(2) if i != j) / 2
+    across = sum(k(x, y) for x in a for y in b) / 6
+    assert squared_mmd_unbiased(a, b) == pytest.approx(within_a + within_b - 2 * across)
+    assert polynomial_kernel(a, b).shape == (3, 2)
+
+
+def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
+    from dcgan_helpers.metrics import kernel_distance
+
+    rng = np.random.default_rng(3)
+    same, spread = kernel_distance(rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16)), subsets=20,
+                                   subset_size=500)
+    assert abs(same) < 3 * spread + 1e-3  # unbiased: centred on 0
+    shifted, _ = kernel_distance(rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16)) + 1.0, subsets=20,
+                                 subset_size=500)
+    assert shifted > 0.5
+
+
+def test_nearest_neighbours_finds_the_closest_reference():
+    from dcgan_helpers.metrics import nearest_neighbours
+
+    references = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    indices, distances = nearest_neighbours(np.array([[9.0, 1.0], [0.5, 0.0]]), references, batch_size=1)
+    assert indices.tolist() == [1, 0]
+    np.testing.assert_allclose(distances, [np.sqrt(2), 0.5], rtol=1e-6)

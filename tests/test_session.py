@@ -171,3 +171,36 @@ def test_dashboard_picture_holds_samples_curves_and_speed(tiny_config):
 def test_sessions_go_to_dcgan_runs_dir_when_it_is_set(tmp_path, tiny_config, monkeypatch):
     monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "elsewhere"))
     assert Session.create(tiny_config).path == tmp_path / "elsewhere" / "fashion_mnist" / "session_1"
+
+
+def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(tmp_path, tiny_config, images):
+    scripted = iter([5.0, 3.0, 2.0, 4.0, 6.0])
+    session = Session.create(tiny_config, tmp_path)
+    generator_weights = {}
+
+    class RememberWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            generator_weights[epoch + 1] = [w.numpy().copy() for w in self.model.generator.weights]
+
+    metric = session.metric(lambda images: next(scripted), name="fid", samples=32)
+    session.train(images, 3, metric=metric, callbacks=[RememberWeights()], verbose=0)
+    Session.open("fashion_mnist", 1, tmp_path).train(images, 2, metric=session.metric(
+        lambda images: next(scripted), name="fid", samples=32), callbacks=[RememberWeights()], verbose=0)
+    assert [row["fid"] for row in session.history()] == [5.0, 3.0, 2.0, 4.0, 6.0]
+    assert metric.best() == {"epoch": 3, "metric": "fid", "value": 2.0, "samples": 32}
+    best = session.load_best_generator()
+    for saved, remembered in zip(best.weights, generator_weights[3], strict=True):
+        np.testing.assert_array_equal(saved.numpy(), remembered)
+
+
+def test_metric_every_k_epochs_leaves_other_rows_empty_and_a_rewound_best_is_dropped(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 4, metric=session.metric(lambda images: float(np.mean(images)), every=2, samples=8),
+                  verbose=0)
+    assert [row["fid"] is None for row in session.history()] == [True, False, True, False]
+    assert (session.path / "best.json").is_file()
+    (session.path / "best.json").write_text('{"epoch": 9, "metric": "fid", "value": 0.0, "samples": 8}')
+    session.train(images, 1, verbose=0)  # resuming from epoch 4: a best from epoch 9 cannot be real
+    assert not (session.path / "best.json").exists() and not (session.path / "best_generator.keras").exists()
+    with pytest.raises(SessionError, match="train with a metric"):
+        session.load_best_generator()

@@ -1,0 +1,119 @@
+"""FID and KID with InceptionV3, the community's standard: 2048 pool features of 299×299 RGB images.
+
+The features of the real images are computed once per dataset and cached beside the data. Every
+result names its sample counts: FID is biased upwards at small counts, so figures are only
+comparable at equal counts (10,000 or more generated images is the convention).
+"""
+
+import json
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .errors import DataNotFoundError, UsageError
+from .files import atomic_path, write_text_atomically
+from .metrics import feature_statistics, frechet_distance_from_statistics, kernel_distance
+
+INPUT_SIZE = 299
+FEATURE_COUNT = 2048
+RECOMMENDED_SAMPLES = 10_000
+
+
+def inception_input(images) -> tf.Tensor:
+    """uint8 or [-1, 1] float images (N, H, W, 1 or 3) → float32 (N, 299, 299, 3) in [-1, 1], the range
+    InceptionV3 was trained on; grayscale is repeated into 3 channels; resizing is antialiased."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise UsageError(f"expected images (N, H, W, 1 or 3), got shape {images.shape}")
+    pixels = tf.convert_to_tensor(images)
+    pixels = tf.cast(pixels, tf.float32) / 127.5 - 1.0 if images.dtype == np.uint8 else tf.cast(pixels, tf.float32)
+    if images.shape[-1] == 1:
+        pixels = tf.repeat(pixels, 3, axis=-1)
+    resized = tf.image.resize(pixels, (INPUT_SIZE, INPUT_SIZE), method="bilinear", antialias=True)
+    return tf.clip_by_value(resized, -1.0, 1.0)
+
+
+class InceptionFeatures:
+    """Callable: images → (N, 2048) pool features of InceptionV3.
+
+    ``weights="imagenet"`` downloads Keras' pretrained weights once (internet needed, as on Colab);
+    ``weights=None`` builds the same network untrained, which exercises the code but gives
+    meaningless distances.
+    """
+
+    def __init__(self, weights: str | None = "imagenet"):
+        self.weights = weights
+        try:
+            network = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
+                                                     input_shape=(INPUT_SIZE, INPUT_SIZE, 3))
+        except Exception as error:  # no network, a proxy, a refused download: all mean "no weights here"
+            raise DataNotFoundError(
+                f"InceptionV3's ImageNet weights could not be downloaded ({error}); FID and KID need them. "
+                "Run where the internet is reachable (e.g. Colab) or use the Fashion-MNIST classifier metric"
+            ) from error
+        self._forward = tf.function(lambda batch: network(batch, training=False),
+                                    input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+        self.name = f"inception_v3_{weights or 'untrained'}"
+
+    def __call__(self, images, batch_size: int = 50) -> np.ndarray:
+        images = np.asarray(images)
+        return np.concatenate([
+            self._forward(inception_input(images[start: start + batch_size])).numpy()
+            for start in range(0, len(images), batch_size)
+        ])
+
+
+@dataclass(frozen=True)
+class InceptionScores:
+    """FID and KID of generated images against real ones, with the counts they come from."""
+
+    fid: float
+    kid: float
+    kid_std: float
+    samples: int
+    reference_count: int
+    extractor: str
+
+    def __str__(self):
+        return (f"FID {self.fid:.2f}, KID {self.kid * 1000:.2f} ± {self.kid_std * 1000:.2f} ×10⁻³ "
+                f"({self.samples:,} samples vs {self.reference_count:,} real images, {self.extractor})")
+
+
+def check_sample_count(count: int) -> None:
+    """Refuse counts that cannot estimate a 2048×2048 covariance; warn below the 10,000 convention."""
+    if count <= FEATURE_COUNT:
+        raise UsageError(f"FID needs more than {FEATURE_COUNT} samples (the feature dimension), not {count}; "
+                         f"use {RECOMMENDED_SAMPLES:,} for figures comparable with published ones")
+    if count < RECOMMENDED_SAMPLES:
+        warnings.warn(f"FID from {count:,} samples is biased upwards; published figures use "
+                      f"{RECOMMENDED_SAMPLES:,} or more", stacklevel=3)
+
+
+def reference_features(name: str, images, extractor, cache_dir) -> np.ndarray:
+    """Features of the real images, computed once and cached as ``<cache_dir>/<extractor>-<name>-<N>.npy``."""
+    path = Path(cache_dir) / f"{extractor.name}-{name}-{len(images)}.npy"
+    if path.is_file():
+        return np.load(path)
+    features = extractor(images).astype(np.float32)
+    with atomic_path(path) as temporary:
+        np.save(temporary, features)
+    return features
+
+
+def inception_scores(generated, real_features: np.ndarray, extractor) -> InceptionScores:
+    """FID and KID of generated images (uint8 or [-1, 1]) against cached real features."""
+    check_sample_count(len(generated))
+    features = extractor(generated)
+    fid = frechet_distance_from_statistics(*feature_statistics(features), *feature_statistics(real_features))
+    kid, kid_std = kernel_distance(features, real_features)
+    return InceptionScores(fid, kid, kid_std, len(features), len(real_features), extractor.name)
+
+
+def save_scores(path, scores) -> None:
+    write_text_atomically(path, json.dumps(asdict(scores), indent=2) + "\n")
