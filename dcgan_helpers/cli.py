@@ -89,12 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("num", type=positive_int, metavar="NUM", help="number of images to write")
     generate.set_defaults(run=run_generate)
 
+    evaluate = commands.add_parser(
+        "evaluate", help="score a session's generator (Fréchet distance, FID, KID)",
+        description="Score the generator of session TRAINING against real images and write evaluation.json. "
+        "Fashion-MNIST is judged by the project's classifier; other datasets (or --inception) by FID and KID "
+        "with InceptionV3, whose weights are downloaded once.",
+    )
+    add_session_arguments(evaluate)
+    evaluate.add_argument("--data-dir", type=Path, metavar="DIR", help="folder holding the dataset")
+    evaluate.add_argument("--samples", type=positive_int, default=10_000, metavar="N",
+                          help="generated images to score (default 10000)")
+    evaluate.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
+    evaluate.add_argument("--best", action="store_true", help="score the best generator a metric kept")
+    evaluate.add_argument("--inception", action="store_true", help="FID and KID with InceptionV3 for Fashion-MNIST")
+    evaluate.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
+    evaluate.set_defaults(run=run_evaluate)
+
     return parser
 
 
 def add_session_arguments(command) -> None:
     command.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
-                         help="dataset preset: fashion_mnist (default), celeba64, hands64")
+                         help="dataset preset: fashion_mnist (default), celeba64, hands64, folder")
     command.add_argument("--runs-dir", type=Path, default=None, metavar="DIR",
                          help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
@@ -136,6 +152,22 @@ def run_generate(args) -> None:
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image.squeeze(-1) if image.shape[-1] == 1 else image)
     print(f"wrote {len(images)} images to {out}")
+
+
+def run_evaluate(args) -> None:
+    from .evaluation import evaluate_session
+
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    result = evaluate_session(session, args.data_dir, samples=args.samples, seed=args.seed, best=args.best,
+                              inception=args.inception)
+    if result["metric"] == "inception":
+        summary = f"FID {result['fid']:.2f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f}"
+    else:
+        summary = (f"Fréchet distance {result['frechet_distance']:.2f} (project classifier), "
+                   f"classes covered {result['covered_classes']}/10")
+    print(f"session {args.training}, {result['generator']} generator after {result['epochs_done']} epochs: {summary} "
+          f"from {result['sample_count']:,} samples; written to "
+          f"{session.path / 'evaluation.json'}")
 
 
 def main(argv=None) -> int:

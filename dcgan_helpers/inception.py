@@ -76,13 +76,13 @@ class InceptionScores:
     fid: float
     kid: float
     kid_std: float
-    samples: int
+    sample_count: int
     reference_count: int
     extractor: str
 
     def __str__(self):
         return (f"FID {self.fid:.2f}, KID {self.kid * 1000:.2f} ± {self.kid_std * 1000:.2f} ×10⁻³ "
-                f"({self.samples:,} samples vs {self.reference_count:,} real images, {self.extractor})")
+                f"({self.sample_count:,} samples vs {self.reference_count:,} real images, {self.extractor})")
 
 
 def check_sample_count(count: int) -> None:

@@ -1,6 +1,8 @@
 """The ``dcgan`` command line, run as a reader runs it: the console script in a subprocess."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -205,3 +207,11 @@ def test_readme_commands_find_the_real_fashion_mnist(real_fashion_mnist, tmp_pat
     generated = run_dcgan("generate", "--dataset", "fashion_mnist", 1, 100, 16, cwd=tmp_path)
     assert generated.returncode == 0, generated.stderr
     assert len(list((tmp_path / "runs" / "fashion_mnist" / "session_1" / "generated").glob("*.png"))) == 16
+    evaluated = run_dcgan("evaluate", "--samples", 1000, 1, cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert re.search(r"latest generator after 3 epochs: Fréchet distance \d+\.\d+ \(project classifier\), "
+                     r"classes covered \d+/10 from 1,000 samples", evaluated.stdout), evaluated.stdout
+    result = json.loads((tmp_path / "runs" / "fashion_mnist" / "session_1" / "evaluation.json").read_text())
+    assert result["sample_count"] == 1000 and result["reference_count"] == 10_000
+    best = run_dcgan("evaluate", "--best", 1, cwd=tmp_path)
+    assert best.returncode == 2 and "train with a metric" in best.stderr

@@ -82,6 +82,6 @@ def test_real_features_are_computed_once_and_scores_state_their_counts(tmp_path,
     with pytest.warns(UserWarning, match="biased"):
         scores = inception_scores(np.random.default_rng(1).integers(0, 256, (600, 8, 8, 1), dtype=np.uint8),
                                   first, extractor)
-    assert scores.samples == 600 and scores.reference_count == 3000
+    assert scores.sample_count == 600 and scores.reference_count == 3000
     assert 0 <= scores.fid < 0.01 and abs(scores.kid) < 0.01
     assert "600 samples vs 3,000 real images" in str(scores)

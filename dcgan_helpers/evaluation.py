@@ -1,0 +1,48 @@
+"""Judge a session's generator: the numbers behind ``dcgan evaluate``, saved in ``evaluation.json``."""
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+
+from .data import load_images
+from .files import write_text_atomically
+from .latent import noise
+from .locations import download_dir
+from .session import Session
+
+REFERENCE_IMAGES = 10_000  # real images whose InceptionV3 features are the reference
+
+
+def generated_images(generator, count: int, seed: int) -> np.ndarray:
+    return generator.predict(noise(count, generator.input_shape[-1], seed), batch_size=500, verbose=0)
+
+
+def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, seed: int = 0, best: bool = False,
+                     inception: bool = False, inception_weights: str | None = "imagenet") -> dict:
+    """Score the session's latest (or best) generator and record the result in ``evaluation.json``.
+
+    Fashion-MNIST is judged by the project's classifier (Fréchet distance and class coverage)
+    unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
+    """
+    generator = session.load_best_generator() if best else session.load_generator()
+    images = generated_images(generator, samples, seed)
+    dataset = session.config.dataset
+    result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",
+              "epochs_done": session.last_epoch, "seed": seed}
+    if dataset == "fashion_mnist" and not inception:
+        from .fashion_classifier import FashionMNISTJudge
+
+        report = FashionMNISTJudge(data_dir=data_dir).evaluate(images)
+        result.update(metric="fashion_mnist_classifier", **asdict(report))
+    else:
+        from .inception import InceptionFeatures, inception_scores, reference_features
+
+        extractor = InceptionFeatures(inception_weights)
+        real = load_images(dataset, data_dir, session.config.image_size)
+        chosen = np.sort(np.random.default_rng(0).permutation(len(real))[:REFERENCE_IMAGES])
+        reference = reference_features(f"{dataset}-{session.config.image_size}px", np.asarray(real[chosen]),
+                                       extractor, download_dir(".dcgan-cache"))
+        result.update(metric="inception", **asdict(inception_scores(images, reference, extractor)))
+    write_text_atomically(session.path / "evaluation.json", json.dumps(result, indent=2) + "\n")
+    return result
