@@ -105,8 +105,9 @@ def build_cache(
                     count += 1
             bar.advance(len(chunk))
         if count == 0:
-            raise DataFormatError(f"none of the {len(sources)} files could be read as an image "
-                                  f"(for example {', '.join(skipped[:3])})")
+            chosen = f" chosen by the filters {manifest['filters']}" if manifest.get("filters") else ""
+            raise DataFormatError(f"none of the {len(sources)} files of {manifest.get('source', 'the source')}"
+                                  f"{chosen} could be read as an image (for example {', '.join(skipped[:3])})")
     if skipped:
         warnings.warn(
             f"skipped {len(skipped)} unreadable or non-image files of {len(sources)}, for example: "

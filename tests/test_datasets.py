@@ -261,3 +261,11 @@ def test_command_line_trains_on_celeba_hands_and_an_image_folder(tmp_path, capsy
     assert main(["generate", "--dataset", "hands64", "1", "100", "3"]) == 0
     generated = sorted((tmp_path / "runs" / "hands64" / "session_1" / "generated").glob("*.png"))
     assert len(generated) == 3 and np.asarray(Image.open(generated[0])).shape == (64, 64, 3)
+
+
+def test_a_folder_of_only_broken_images_is_an_error_naming_it(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    with pytest.raises(DataFormatError, match=r"none of the 1 files of .*broken could be read"):
+        load_image_folder(folder)
