@@ -26,7 +26,7 @@ from keras import layers  # noqa: E402
 from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import batches_per_epoch, load_fashion_mnist, make_dataset  # noqa: E402
+from dcgan_helpers.data import batches_per_epoch, load_fashion_mnist, training_dataset  # noqa: E402
 from dcgan_helpers.device import describe  # noqa: E402
 from dcgan_helpers.fashion_classifier import FashionMNISTJudge  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
@@ -79,7 +79,7 @@ def train_notebook(images: np.ndarray, epochs: int) -> keras.Model:
     config = preset("fashion_mnist")
     print(f"  notebook 01: {describe(config)}", flush=True)
     gan = build_dcgan(config)
-    gan.fit(make_dataset(images, config), epochs=epochs, steps_per_epoch=batches_per_epoch(len(images), config),
+    gan.fit(training_dataset(images, config), epochs=epochs, steps_per_epoch=batches_per_epoch(len(images), config),
             verbose=0)
     return gan.generator
 

@@ -21,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import make_dataset  # noqa: E402
+from dcgan_helpers.data import make_dataset, training_dataset  # noqa: E402
 from dcgan_helpers.device import dtype_policy, uses_xla  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.models import build_discriminator, build_generator  # noqa: E402
@@ -44,7 +44,7 @@ class EpochTimer(keras.callbacks.Callback):
 def helper_pass(config, images, steps: int):
     """A function that trains one more epoch of ``steps`` steps with ``DCGAN.fit`` and returns its seconds."""
     gan = build_dcgan(config)
-    dataset = make_dataset(images, config)
+    dataset = training_dataset(images, config)
     timer = EpochTimer()
     epochs_done = 0
 

@@ -47,7 +47,6 @@ def _state(gan) -> dict[str, list]:
         "discriminator_optimizer": discriminator_adam,
         "generator_loss_scale": generator_scale,
         "discriminator_loss_scale": discriminator_scale,
-        "training_noise": [gan.seed_generator.state],
     }
 
 

@@ -144,6 +144,23 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
     )
 
 
+def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
+    """``make_dataset``'s batches with what else a training step needs: (images, noise, label-swap draws).
+
+    The noise of step ``n`` is drawn from a key derived from ``(config.seed, n)``, so it does not
+    depend on where training stopped and resumed, nor on how many devices share the batch.
+    """
+    def randomness(step):
+        noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
+        swap_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
+        return (tf.random.stateless_normal([config.batch_size, config.noise_dim], seed=noise_key),
+                tf.random.stateless_uniform([config.batch_size, 2], seed=swap_key))
+
+    steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
+    combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)
+    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE)
+
+
 def to_float(pixels):
     """uint8 0..255 → float32 in [-1, 1], the range of the generator's tanh."""
     return tf.cast(pixels, tf.float32) / 127.5 - 1.0

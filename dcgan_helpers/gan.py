@@ -26,9 +26,11 @@ def generator_loss(fake_logits):
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
-    Each step draws noise, generates one fake batch, and passes the real and the fake batch
-    through D separately (so BatchNorm never mixes their statistics). Both networks are updated
-    from the same forward pass, as in the TensorFlow DCGAN tutorial.
+    Each step takes a batch of real images with its noise (from ``data.training_dataset``),
+    generates one fake batch, and passes the real and the fake batch through D separately (so
+    BatchNorm never mixes their statistics). Both networks are updated from the same forward
+    pass, as in the TensorFlow DCGAN tutorial. Under a ``tf.distribute`` strategy each replica
+    takes its slice of the global batch and the gradients are summed across replicas.
     """
 
     def __init__(self, generator, discriminator, config: GANConfig, **kwargs):
@@ -37,7 +39,7 @@ class DCGAN(keras.Model):
         self.discriminator = discriminator
         self.config = config
         self.noise_dim = generator.input_shape[-1]
-        self.seed_generator = keras.random.SeedGenerator(config.seed, name="training_noise")
+        self.built = True  # both networks are built; fit must not trace call() with a training batch
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
@@ -64,7 +66,7 @@ class DCGAN(keras.Model):
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
     def fit(self, *args, shuffle=False, **kwargs):
-        """``keras.Model.fit``; data comes from ``make_dataset``, which already shuffles reproducibly."""
+        """``keras.Model.fit``; data comes from ``training_dataset``, which already shuffles reproducibly."""
         return super().fit(*args, shuffle=shuffle, **kwargs)
 
     @property
@@ -74,29 +76,34 @@ class DCGAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def discriminator_targets(self, batch_size):
-        """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap."""
+    def discriminator_targets(self, swap_draws):
+        """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap.
+
+        ``swap_draws`` holds two uniform numbers per image; a target swaps where its number is
+        below ``label_noise``.
+        """
+        batch_size = ops.shape(swap_draws)[0]
         real_target = 1.0 - self.config.label_smoothing
         real_targets = ops.full((batch_size, 1), real_target)
         fake_targets = ops.zeros((batch_size, 1))
         if self.config.label_noise > 0:
-            swap = keras.random.uniform((2, batch_size, 1), seed=self.seed_generator) < self.config.label_noise
-            real_targets = ops.where(swap[0], 0.0, real_targets)
-            fake_targets = ops.where(swap[1], real_target, fake_targets)
+            swap = swap_draws < self.config.label_noise
+            real_targets = ops.where(swap[:, :1], 0.0, real_targets)
+            fake_targets = ops.where(swap[:, 1:], real_target, fake_targets)
         return real_targets, fake_targets
 
-    def train_step(self, real_images):
-        batch_size = ops.shape(real_images)[0]
-        noise = keras.random.normal((batch_size, self.noise_dim), seed=self.seed_generator)
-        real_targets, fake_targets = self.discriminator_targets(batch_size)
+    def train_step(self, data):
+        real_images, noise, swap_draws = data
+        real_targets, fake_targets = self.discriminator_targets(swap_draws)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # gradients are summed over replicas
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generator(noise, training=True)
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
             g_loss = generator_loss(fake_logits)
-            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_loss)
-            scaled_g_loss = self.generator_optimizer.scale_loss(g_loss)
+            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_loss / replicas)
+            scaled_g_loss = self.generator_optimizer.scale_loss(g_loss / replicas)
         self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
         self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
         for name, value in (
@@ -117,9 +124,16 @@ class DCGAN(keras.Model):
         return self.generator(noise, training=False)
 
 
-def build_dcgan(config: GANConfig) -> DCGAN:
-    """Seed every random source, build G and D from the config, and compile them into a DCGAN."""
+def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:
+    """Seed every random source, build G and D from the config, and compile them into a DCGAN.
+
+    With a ``tf.distribute`` strategy (e.g. ``MirroredStrategy`` over several GPUs) the models and
+    optimizers are built in its scope, and batch norm computes its statistics over the global batch.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
-    gan = DCGAN(build_generator(config), build_discriminator(config), config)
-    gan.compile()
+    synchronized = strategy.num_replicas_in_sync > 1
+    with strategy.scope():
+        gan = DCGAN(build_generator(config, synchronized), build_discriminator(config, synchronized), config)
+        gan.compile()
     return gan

@@ -21,10 +21,12 @@ def weight_initializer():
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
-def batch_norm(name: str, policy: str):
-    """BatchNorm with its scale initialised around 1 with the paper's spread."""
+def batch_norm(name: str, policy: str, synchronized: bool = False):
+    """BatchNorm with its scale initialised around 1 with the paper's spread; ``synchronized`` computes
+    the statistics over all replicas of a distribution strategy, as one device would over the global batch."""
     return layers.BatchNormalization(
-        gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name, dtype=policy
+        gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name, dtype=policy,
+        synchronized=synchronized,
     )
 
 
@@ -52,7 +54,7 @@ def discriminator_widths(config: GANConfig) -> list[int]:
     return [config.discriminator_filters * 2**index for index in range(resolution_steps(config.image_size))]
 
 
-def build_generator(config: GANConfig) -> keras.Sequential:
+def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
     policy = dtype_policy(config)
     start = start_size(config.image_size)
@@ -71,14 +73,14 @@ def build_generator(config: GANConfig) -> keras.Sequential:
             name="project", dtype=policy,
         ))
         model.add(layers.Reshape((start, start, widths[0]), name="to_map", dtype=policy))
-    model.add(batch_norm("project_bn", policy))
+    model.add(batch_norm("project_bn", policy, synchronized))
     model.add(layers.ReLU(name="project_relu", dtype=policy))
     for number, width in enumerate(widths[1:], start=1):
         model.add(layers.Conv2DTranspose(
             width, config.kernel_size, strides=2, padding="same", use_bias=False,
             kernel_initializer=weight_initializer(), name=f"upsample_{number}", dtype=policy,
         ))
-        model.add(batch_norm(f"upsample_{number}_bn", policy))
+        model.add(batch_norm(f"upsample_{number}_bn", policy, synchronized))
         model.add(layers.ReLU(name=f"upsample_{number}_relu", dtype=policy))
     model.add(layers.Conv2DTranspose(
         config.channels, config.kernel_size, strides=2, padding="same",
@@ -88,7 +90,7 @@ def build_generator(config: GANConfig) -> keras.Sequential:
     return model
 
 
-def build_discriminator(config: GANConfig) -> keras.Sequential:
+def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits)."""
     policy = dtype_policy(config)
     start = start_size(config.image_size)
@@ -100,7 +102,7 @@ def build_discriminator(config: GANConfig) -> keras.Sequential:
             kernel_initializer=weight_initializer(), name=f"downsample_{number}", dtype=policy,
         ))
         if number > 1:  # the paper leaves the input layer without BatchNorm
-            model.add(batch_norm(f"downsample_{number}_bn", policy))
+            model.add(batch_norm(f"downsample_{number}_bn", policy, synchronized))
         model.add(layers.LeakyReLU(config.leaky_relu_slope, name=f"downsample_{number}_leaky_relu", dtype=policy))
     if config.architecture == "radford":
         model.add(layers.Conv2D(

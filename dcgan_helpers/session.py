@@ -18,7 +18,7 @@ import numpy as np
 from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, MetricCallback, SampleGrid
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
-from .data import batches_per_epoch, make_dataset
+from .data import batches_per_epoch, training_dataset
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
@@ -191,7 +191,7 @@ class Session:
         gan, step, preview_noise = self.restore(start_epoch)
         self._discard_after(start_epoch)
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
-        dataset = make_dataset(images, self.config, start_step=step)
+        dataset = training_dataset(images, self.config, start_step=step)
         if live:
             images_per_epoch = steps_per_epoch * self.config.batch_size
             callbacks = [LiveDashboard(preview_noise, images_per_epoch, self.history()), *callbacks]

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_helpers.data import make_dataset
+from dcgan_helpers.data import training_dataset
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
 
 
@@ -35,10 +35,11 @@ def test_generator_loss_is_non_saturating():
 
 def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
     smoothed = build_dcgan(tiny_config.replace(label_smoothing=0.2))
-    real_targets, fake_targets = (np.asarray(t) for t in smoothed.discriminator_targets(1000))
+    draws = np.random.default_rng(0).uniform(size=(2000, 2)).astype(np.float32)
+    real_targets, fake_targets = (np.asarray(t) for t in smoothed.discriminator_targets(draws[:1000]))
     assert np.all(real_targets == pytest.approx(0.8)) and np.all(fake_targets == 0)
     noisy = build_dcgan(tiny_config.replace(label_smoothing=0.1, label_noise=0.2))
-    real_targets, fake_targets = (np.asarray(t) for t in noisy.discriminator_targets(2000))
+    real_targets, fake_targets = (np.asarray(t) for t in noisy.discriminator_targets(draws))
     assert np.allclose(np.unique(real_targets), [0.0, 0.9]) and np.allclose(np.unique(fake_targets), [0.0, 0.9])
     assert 0.15 < np.mean(real_targets == 0) < 0.25 and 0.15 < np.mean(fake_targets > 0) < 0.25
 
@@ -50,7 +51,7 @@ def images_for(config, count=64):
 
 def test_fit_reports_the_four_metrics_and_steps_both_optimizers(tiny_config):
     gan = build_dcgan(tiny_config)
-    history = gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=2, steps_per_epoch=3, verbose=0)
+    history = gan.fit(training_dataset(images_for(tiny_config), tiny_config), epochs=2, steps_per_epoch=3, verbose=0)
     assert set(history.history) == set(METRIC_NAMES)
     assert all(np.isfinite(values).all() for values in history.history.values())
     assert all(0 < value < 1 for value in history.history["d_real"] + history.history["d_fake"])
@@ -60,7 +61,7 @@ def test_fit_reports_the_four_metrics_and_steps_both_optimizers(tiny_config):
 def test_both_networks_learn_from_a_step(tiny_config):
     gan = build_dcgan(tiny_config)
     before = [w.numpy() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
-    gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=1, verbose=0)
+    gan.fit(training_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=1, verbose=0)
     after = gan.generator.trainable_weights + gan.discriminator.trainable_weights
     assert all(not np.allclose(old, new.numpy()) for old, new in zip(before, after, strict=True))
 
@@ -69,7 +70,8 @@ def test_same_seed_builds_and_trains_the_same_gan(tiny_config):
     losses = []
     for _ in range(2):
         gan = build_dcgan(tiny_config)
-        history = gan.fit(make_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=2, verbose=0)
+        history = gan.fit(training_dataset(images_for(tiny_config), tiny_config), epochs=1, steps_per_epoch=2,
+                          verbose=0)
         losses.append(history.history["d_loss"][0])
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
 
@@ -81,7 +83,7 @@ def test_same_seed_builds_and_trains_the_same_gan(tiny_config):
 def test_mixed_precision_and_xla_train_with_finite_losses(tiny_config, switches):
     config = tiny_config.replace(**switches)
     gan = build_dcgan(config)
-    history = gan.fit(make_dataset(images_for(config), config), epochs=1, steps_per_epoch=3, verbose=0)
+    history = gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=3, verbose=0)
     assert all(np.isfinite(values).all() for values in history.history.values())
     expected = keras.optimizers.LossScaleOptimizer if config.precision == "mixed_float16" else keras.optimizers.Adam
     assert isinstance(gan.generator_optimizer, expected) and isinstance(gan.discriminator_optimizer, expected)

@@ -1,0 +1,56 @@
+"""Train the same tiny DCGAN on one CPU device and under MirroredStrategy on two logical CPU devices.
+
+Run as a separate process: logical devices must be configured before TensorFlow starts using the
+CPU. Prints one JSON line: the per-step losses of both runs, and whether a checkpoint written under
+the strategy restores into a single-device model with the same weights.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import numpy as np  # noqa: E402
+
+from dcgan_helpers.checkpoint import restore_checkpoint, save_checkpoint  # noqa: E402
+from dcgan_helpers.config import preset  # noqa: E402
+from dcgan_helpers.data import training_dataset  # noqa: E402
+from dcgan_helpers.gan import METRIC_NAMES, build_dcgan  # noqa: E402
+
+config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
+                                         precision="float32", label_noise=0.1)
+images = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
+
+
+def train(strategy):
+    gan = build_dcgan(config, strategy)
+    history = gan.fit(training_dataset(images, config), epochs=3, steps_per_epoch=1, verbose=0)
+    return gan, {name: history.history[name] for name in METRIC_NAMES}
+
+
+single_gan, single = train(None)
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+mirrored_gan, distributed = train(mirrored)
+weight_difference = max(
+    float(np.abs(a.numpy() - b.numpy()).max())
+    for a, b in zip(single_gan.generator.weights + single_gan.discriminator.weights,
+                    mirrored_gan.generator.weights + mirrored_gan.discriminator.weights, strict=True)
+)
+checkpoint = os.path.join(sys.argv[1], "mirrored.npz")
+save_checkpoint(checkpoint, mirrored_gan, 3, 3, np.zeros((4, config.noise_dim), np.float32))
+restored = build_dcgan(config)
+restore_checkpoint(checkpoint, restored)
+same_weights = all(
+    np.array_equal(a.numpy(), b.numpy())
+    for a, b in zip(restored.generator.weights + restored.discriminator.weights,
+                    mirrored_gan.generator.weights + mirrored_gan.discriminator.weights, strict=True)
+)
+restored.fit(training_dataset(images, config, start_step=3), epochs=1, steps_per_epoch=1, verbose=0)
+print(json.dumps({"replicas": mirrored.num_replicas_in_sync, "single": single, "mirrored": distributed,
+                  "restored_same_weights": same_weights, "weight_difference": weight_difference,
+                  "batch_norm_synchronized": mirrored_gan.generator.get_layer("project_bn").synchronized}))
