@@ -57,7 +57,7 @@ class GANConfig:
     # Hardware
     precision: str | None = None  # one of PRECISIONS; None: the fastest for the device (see device.py)
     jit_compile: bool | None = None  # None: XLA on a GPU, off on CPU where it is slower
-    steps_per_execution: int = 1  # training steps per call into the compiled graph
+    steps_per_execution: int | None = None  # steps per call into the compiled graph; None: by device and size
 
     def __post_init__(self):
         for name, value in dataclasses.asdict(self).items():
@@ -76,6 +76,8 @@ class GANConfig:
                     "keep_checkpoints", "steps_per_execution")
         for name in positive:
             value = getattr(self, name)
+            if value is None and name == "steps_per_execution":
+                continue
             if not value > 0 or not math.isfinite(value):
                 raise ConfigError(f"{name} must be a positive number, not {value}")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:

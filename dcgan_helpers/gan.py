@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from .config import GANConfig
-from .device import uses_loss_scaling, uses_xla
+from .device import steps_per_execution, uses_loss_scaling, uses_xla
 from .models import build_discriminator, build_generator
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -50,7 +50,7 @@ class DCGAN(keras.Model):
         """
         config = self.config
         kwargs.setdefault("jit_compile", uses_xla(config))
-        kwargs.setdefault("steps_per_execution", config.steps_per_execution)
+        kwargs.setdefault("steps_per_execution", steps_per_execution(config))
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer or keras.optimizers.Adam(
             config.generator_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name="generator_adam"

@@ -19,6 +19,7 @@ from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, MetricCallb
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
 from .data import batches_per_epoch, training_dataset
+from .device import default_strategy
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
@@ -162,11 +163,14 @@ class Session:
         return MetricCallback(score, self.path, name=name, every=every, samples=samples, seed=seed)
 
     # Training
-    def restore(self, epoch: int | None = None) -> tuple[DCGAN, int, np.ndarray]:
-        """A compiled DCGAN at the end of ``epoch`` (default: the newest); returns (gan, step, preview noise)."""
+    def restore(self, epoch: int | None = None, strategy=None) -> tuple[DCGAN, int, np.ndarray]:
+        """A compiled DCGAN at the end of ``epoch`` (default: the newest); returns (gan, step, preview noise).
+
+        Built under ``strategy`` when given; checkpoints do not depend on the strategy that wrote them.
+        """
         epoch = self.last_epoch if epoch is None else epoch
         self.check_resume_point(epoch)
-        gan = build_dcgan(self.config)
+        gan = build_dcgan(self.config, strategy)
         if epoch == 0:
             noise = np.random.default_rng(self.config.seed).standard_normal(
                 (self.config.preview_count, self.config.noise_dim)
@@ -177,18 +181,19 @@ class Session:
 
     def train(
         self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False,
-        metric: MetricCallback | None = None,
+        metric: MetricCallback | None = None, strategy=None,
     ) -> DCGAN:
         """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended.
 
         ``live=True`` (in a notebook) shows a dashboard refreshed every epoch instead of Keras' progress bar.
         ``metric`` (see ``session.metric``) scores samples during training, records the figures in
-        ``history.csv`` and keeps the best generator.
+        ``history.csv`` and keeps the best generator. ``strategy`` (default: ``device.default_strategy()``:
+        a TPU, several GPUs, or one device) spreads each batch over the replicas.
         """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
         start_epoch = self.last_epoch if resume_from is None else resume_from
-        gan, step, preview_noise = self.restore(start_epoch)
+        gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
         self._discard_after(start_epoch)
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
         dataset = training_dataset(images, self.config, start_step=step)

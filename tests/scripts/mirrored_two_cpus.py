@@ -21,6 +21,7 @@ from dcgan_helpers.checkpoint import restore_checkpoint, save_checkpoint  # noqa
 from dcgan_helpers.config import preset  # noqa: E402
 from dcgan_helpers.data import training_dataset  # noqa: E402
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan  # noqa: E402
+from dcgan_helpers.session import Session  # noqa: E402
 
 config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
                                          precision="float32", label_noise=0.1)
@@ -51,6 +52,20 @@ same_weights = all(
                     mirrored_gan.generator.weights + mirrored_gan.discriminator.weights, strict=True)
 )
 restored.fit(training_dataset(images, config, start_step=3), epochs=1, steps_per_epoch=1, verbose=0)
-print(json.dumps({"replicas": mirrored.num_replicas_in_sync, "single": single, "mirrored": distributed,
+# a session trained two epochs under the strategy, then resumed on one device, ends where one device alone does
+tiny = config.replace(steps_per_epoch=2, preview_count=4)
+shared = Session.create(tiny, os.path.join(sys.argv[1], "mirrored_then_single"))
+shared.train(images, 2, strategy=mirrored, verbose=0)
+resumed = Session.open("fashion_mnist", 1, os.path.join(sys.argv[1], "mirrored_then_single")).train(
+    images, 1, strategy=tf.distribute.get_strategy(), verbose=0)
+alone = Session.create(tiny, os.path.join(sys.argv[1], "single")).train(
+    images, 3, strategy=tf.distribute.get_strategy(), verbose=0)
+session_difference = max(
+    float(np.abs(a.numpy() - b.numpy()).max())
+    for a, b in zip(resumed.generator.weights + resumed.discriminator.weights,
+                    alone.generator.weights + alone.discriminator.weights, strict=True)
+)
+print(json.dumps({"session_difference": session_difference,
+                  "replicas": mirrored.num_replicas_in_sync, "single": single, "mirrored": distributed,
                   "restored_same_weights": same_weights, "weight_difference": weight_difference,
                   "batch_norm_synchronized": mirrored_gan.generator.get_layer("project_bn").synchronized}))
