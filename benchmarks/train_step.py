@@ -22,7 +22,7 @@ from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.config import preset  # noqa: E402
 from dcgan_helpers.data import make_dataset, training_dataset  # noqa: E402
-from dcgan_helpers.device import dtype_policy, uses_xla  # noqa: E402
+from dcgan_helpers.device import dtype_policy, steps_per_execution, uses_xla  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.models import build_discriminator, build_generator  # noqa: E402
 
@@ -103,6 +103,76 @@ def pipeline_images_per_second(config, images, batches: int = 300) -> float:
     return batches * config.batch_size / (time.perf_counter() - started)
 
 
+def flops_per_image(network) -> int:
+    """Multiply-adds ×2 of one image through the convolutions and dense layers of a network."""
+    total = 0
+    for layer in network.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            kernel = layer.kernel.shape
+            total += 2 * kernel[0] * kernel[1] * kernel[2] * kernel[3] * int(np.prod(layer.output.shape[1:3]))
+        elif kind == "Conv2DTranspose":  # each input pixel spreads a kernel over the output
+            kernel = layer.kernel.shape
+            total += 2 * kernel[0] * kernel[1] * kernel[2] * kernel[3] * int(np.prod(layer.input.shape[1:3]))
+        elif kind == "Dense":
+            total += 2 * int(np.prod(layer.kernel.shape))
+    return total
+
+
+def training_flops_per_image(config) -> int:
+    """One training step per image: G forward, D forward on a real and a fake image, and the backward
+    passes, counted as twice their forward pass (the usual estimate): 3 × (G + 2 D)."""
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    return 3 * (flops_per_image(generator) + 2 * flops_per_image(discriminator))
+
+
+MATMUL_DTYPES = {"float32": tf.float32, "mixed_bfloat16": tf.bfloat16, "mixed_float16": tf.float16}
+
+
+def matmul_peak_flops(precision: str, size: int = 2048, repeats: int = 5) -> float:
+    """The device's practical peak at a precision: the best FLOP/s of large matrix products, the
+    operation its math libraries (oneDNN, cuBLAS) are tuned for. A GAN step reaches a fraction of it."""
+    dtype = MATMUL_DTYPES[precision]
+    a = tf.random.normal((size, size), dtype=tf.float32)
+    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+    product = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
+    product()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        product().numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best
+
+
+def switch_table(config, images, steps: int, rounds: int) -> None:
+    """Images/s with each hardware switch flipped from the helper's automatic choice, one at a time."""
+    automatic = config.replace(precision=dtype_policy(config), jit_compile=uses_xla(config),
+                               steps_per_execution=steps_per_execution(config))
+    variants = {"helper defaults": automatic}
+    other_precision = "float32" if automatic.precision != "float32" else (
+        "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
+    variants[f"precision {other_precision}"] = automatic.replace(precision=other_precision)
+    xla_flipped = not automatic.jit_compile
+    variants[f"XLA {'on' if xla_flipped else 'off'}"] = automatic.replace(jit_compile=xla_flipped)
+    other_steps = 1 if automatic.steps_per_execution > 1 else 8
+    variants[f"steps per execution {other_steps}"] = automatic.replace(steps_per_execution=other_steps)
+    speed = fastest_images_per_second(
+        {name: helper_pass(variant, images, steps) for name, variant in variants.items()},
+        steps, config.batch_size, rounds,
+    )
+    flops = training_flops_per_image(config)
+    peaks = {precision: matmul_peak_flops(precision) for precision in {v.precision for v in variants.values()}}
+    print(f"  switches (from: {automatic.precision}, XLA {automatic.jit_compile}, steps per execution "
+          f"{automatic.steps_per_execution}); {flops / 1e6:,.1f} MFLOPs per image per training step; matmul peak "
+          + ", ".join(f"{precision} {peak / 1e9:,.0f} GFLOP/s" for precision, peak in sorted(peaks.items())))
+    for name, images_per_second in speed.items():
+        achieved = images_per_second * flops
+        print(f"    {name:26}: {images_per_second:10.1f} images/s  {achieved / 1e9:7.1f} GFLOP/s  "
+              f"{achieved / peaks[variants[name].precision]:6.1%} of peak   "
+              f"ratio {images_per_second / speed['helper defaults']:.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=["fashion_mnist", "celeba64"])
@@ -136,6 +206,7 @@ def main():
               f"   ratio {helper / plain:.2f} (helper's defaults; target >= 1.0)")
         print(f"  input pipeline alone                : {pipeline:10.1f} images/s"
               f"   ratio {pipeline / helper:.1f} to training (target >= 10)")
+        switch_table(config, images, steps, args.rounds)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ def test_train_step_benchmark_prints_its_ratios():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     ratios = re.findall(r"ratio (\d+\.\d+)", result.stdout)
-    assert len(ratios) == 3 and all(float(ratio) > 0 for ratio in ratios), result.stdout
-    assert "images/s" in result.stdout
+    assert len(ratios) == 7 and all(float(ratio) > 0 for ratio in ratios), result.stdout  # 3 + 4 switches
+    assert re.search(r"MFLOPs per image .* matmul peak float32 [\d,]+ GFLOP/s", result.stdout), result.stdout
+    assert len(re.findall(r"\d+\.\d% of peak", result.stdout)) == 4
 
 
 def test_data_pipeline_benchmark_prints_pipeline_and_training_speed():

@@ -11,6 +11,7 @@ from dcgan_helpers.config import GANConfig
     (False, False, False, "float32"),
 ])
 def test_automatic_precision_follows_the_hardware(monkeypatch, gpu, fast_float16, native_bfloat16, expected):
+    monkeypatch.setattr(device, "tpu_available", lambda: False)
     monkeypatch.setattr(device, "gpus", lambda: ("gpu:0",) if gpu else ())
     monkeypatch.setattr(device, "gpu_has_fast_float16", lambda: fast_float16)
     monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: native_bfloat16)
@@ -20,3 +21,27 @@ def test_automatic_precision_follows_the_hardware(monkeypatch, gpu, fast_float16
     assert device.dtype_policy(GANConfig(precision="float32")) == "float32"
     assert device.uses_xla(GANConfig(jit_compile=True))
     assert f"precision {expected}" in device.describe(GANConfig())
+
+
+def test_tpu_means_bfloat16_xla_and_many_steps_per_call(monkeypatch):
+    monkeypatch.setattr(device, "tpu_available", lambda: True)
+    monkeypatch.setattr(device, "gpus", lambda: ())
+    assert device.dtype_policy(GANConfig()) == "mixed_bfloat16"
+    assert device.uses_xla(GANConfig()) and device.steps_per_execution(GANConfig()) == 32
+
+
+@pytest.mark.parametrize("gpu, image_size, expected", [(True, 28, 8), (True, 64, 1), (False, 28, 1)])
+def test_steps_per_execution_grow_only_for_small_models_on_a_gpu(monkeypatch, gpu, image_size, expected):
+    monkeypatch.setattr(device, "tpu_available", lambda: False)
+    monkeypatch.setattr(device, "gpus", lambda: ("gpu:0",) if gpu else ())
+    assert device.steps_per_execution(GANConfig(image_size=image_size)) == expected
+    assert device.steps_per_execution(GANConfig(image_size=image_size, steps_per_execution=3)) == 3
+
+
+def test_this_machine_trains_on_one_device_and_says_so():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU machine picks its own strategy")
+    assert device.default_strategy().num_replicas_in_sync == 1
+    assert "replicas 1" in device.describe(GANConfig())
