@@ -31,7 +31,7 @@ MIRRORS = (
     # linked from PyTorch's DCGAN tutorial.
     Mirror("Google Drive (CelebA authors' file, used by torchvision/TFDS)",
            google_drive_url("0B7EVK8r0v71pZjFTYXZWM3FlRnM"), ARCHIVE_SHA256),
-    # keras-io's DCGAN example: a copy of the same zip on Google Drive.
+    # keras-io's DCGAN example downloads its own archive of the same images: checked by its layout.
     Mirror("Google Drive (keras-io DCGAN example's copy)", google_drive_url("1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684")),
     # Kaggle's copy: its archive nests img_align_celeba/img_align_celeba/*.jpg; checked by layout.
     Mirror("Kaggle jessicali9530/celeba-dataset", kaggle_dataset="jessicali9530/celeba-dataset"),

@@ -5,9 +5,8 @@ result names its sample counts: FID is biased upwards at small counts, so figure
 comparable at equal counts (10,000 or more generated images is the convention).
 """
 
-import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -15,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from .errors import DataNotFoundError, UsageError
-from .files import atomic_path, write_text_atomically
+from .files import atomic_path
 from .metrics import feature_statistics, frechet_distance_from_statistics, kernel_distance
 
 INPUT_SIZE = 299
@@ -113,7 +112,3 @@ def inception_scores(generated, real_features: np.ndarray, extractor) -> Incepti
     fid = frechet_distance_from_statistics(*feature_statistics(features), *feature_statistics(real_features))
     kid, kid_std = kernel_distance(features, real_features)
     return InceptionScores(fid, kid, kid_std, len(features), len(real_features), extractor.name)
-
-
-def save_scores(path, scores) -> None:
-    write_text_atomically(path, json.dumps(asdict(scores), indent=2) + "\n")
