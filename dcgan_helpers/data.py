@@ -123,10 +123,9 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
 
     The uint8 images stay as they are (4x smaller than float32), in memory or, for a
     memory-mapped cache, on disk; each batch is gathered and scaled on the fly. Every pass
-    uses its own permutation derived from
-    ``(config.seed, pass number)``, so a resumed session sees exactly the batches an
-    uninterrupted one would have seen. Batches always hold ``batch_size`` images, which keeps
-    shapes fixed for XLA.
+    uses its own permutation derived from ``(config.seed, pass number)``, so a resumed session
+    sees exactly the batches an uninterrupted one would have seen. Batches always hold
+    ``batch_size`` images, which keeps shapes fixed for XLA.
     """
     images = check_images(images, config)
     count = len(images)
@@ -175,14 +174,12 @@ def gather_in_memory(images: np.ndarray):
 def gather_from_disk(images: np.memmap):
     """Batches read from a memory-mapped cache: only the rows of each batch are touched, so a dataset
     larger than memory trains with the operating system's page cache doing the caching."""
-    shape = (None, *images.shape[1:])
-
     def read(indices):
         return images[np.sort(indices)][np.argsort(np.argsort(indices))]
 
     def gather(indices):
         batch = tf.numpy_function(read, [indices], tf.uint8, stateful=False)
-        batch.set_shape(shape)
+        batch.set_shape([*indices.shape, *images.shape[1:]])  # fixed batch size, as from memory
         return batch
 
     return gather
