@@ -30,7 +30,7 @@ from dcgan_helpers.data import batches_per_epoch, load_fashion_mnist, training_d
 from dcgan_helpers.device import describe  # noqa: E402
 from dcgan_helpers.fashion_classifier import FashionMNISTJudge  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
-from dcgan_helpers.latent import noise  # noqa: E402
+from dcgan_helpers.latent import generate  # noqa: E402
 
 TUTORIAL_NOISE_DIM, TUTORIAL_BATCH_SIZE, TUTORIAL_LEARNING_RATE = 100, 256, 1e-4
 
@@ -99,14 +99,11 @@ def main():
           f"{len(images):,} training images, {args.epochs} epochs each, {args.samples:,} samples judged")
     judge = FashionMNISTJudge(data_dir=args.data_dir)
     results = {}
-    for name, train, noise_dim in (
-        ("notebook 01", train_notebook, preset("fashion_mnist").noise_dim),
-        ("TF tutorial", train_tutorial, TUTORIAL_NOISE_DIM),
-    ):
+    for name, train in (("notebook 01", train_notebook), ("TF tutorial", train_tutorial)):
         started = time.perf_counter()
         generator = train(images, args.epochs)
         seconds = time.perf_counter() - started
-        samples = generator.predict(noise(args.samples, noise_dim, seed=1), batch_size=500, verbose=0)
+        samples = generate(generator, args.samples, seed=1)
         results[name] = (judge.evaluate(samples), seconds)
         print(f"  {name:12}: {results[name][0]}; trained in {seconds:.0f} s", flush=True)
 

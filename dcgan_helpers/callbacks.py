@@ -11,7 +11,7 @@ import numpy as np
 from .errors import TrainingDiverged
 from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import METRIC_NAMES
-from .latent import noise
+from .latent import generate
 from .viz import dashboard_png, gif_from_files, image_grid, save_image
 
 
@@ -135,7 +135,6 @@ class MetricCallback(keras.callbacks.Callback):
         return json.loads(self.record_path.read_text()) if self.record_path.is_file() else None
 
     def on_train_begin(self, logs=None):
-        self.noise = noise(self.samples, self.model.generator.input_shape[-1], self.seed)
         record = self.best()
         self.best_value = record["value"] if record and record["metric"] == self.name else math.inf
 
@@ -143,8 +142,7 @@ class MetricCallback(keras.callbacks.Callback):
         epoch_number = epoch + 1
         if epoch_number % self.every:
             return
-        images = self.model.generator.predict(self.noise, batch_size=500, verbose=0)
-        value = float(self.score(np.asarray(images, np.float32)))
+        value = float(self.score(np.asarray(generate(self.model.generator, self.samples, self.seed), np.float32)))
         if logs is not None:
             logs[self.name] = value
         if value < self.best_value:

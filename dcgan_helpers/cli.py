@@ -31,8 +31,8 @@ def start_tensorflow_quietly() -> None:
 
 start_tensorflow_quietly()
 
-import numpy as np  # noqa: E402
 
+from . import latent  # noqa: E402
 from .config import parse_assignments, preset  # noqa: E402
 from .data import check_images, load_images  # noqa: E402
 from .device import describe  # noqa: E402
@@ -146,8 +146,7 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    noise = np.random.default_rng(args.seed).standard_normal((args.num, built_with)).astype(np.float32)
-    images = to_uint8(generator.predict(noise, batch_size=64, verbose=0))
+    images = to_uint8(latent.generate(generator, args.num, args.seed))
     out = args.out or session.path / "generated"
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image.squeeze(-1) if image.shape[-1] == 1 else image)

@@ -7,15 +7,11 @@ import numpy as np
 
 from .data import load_images
 from .files import write_text_atomically
-from .latent import noise
+from .latent import generate
 from .locations import download_dir
 from .session import Session
 
 REFERENCE_IMAGES = 10_000  # real images whose InceptionV3 features are the reference
-
-
-def generated_images(generator, count: int, seed: int) -> np.ndarray:
-    return generator.predict(noise(count, generator.input_shape[-1], seed), batch_size=500, verbose=0)
 
 
 def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, seed: int = 0, best: bool = False,
@@ -26,7 +22,7 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
     """
     generator = session.load_best_generator() if best else session.load_generator()
-    images = generated_images(generator, samples, seed)
+    images = generate(generator, samples, seed)
     dataset = session.config.dataset
     result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",
               "epochs_done": session.last_epoch, "seed": seed}

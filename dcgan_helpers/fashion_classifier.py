@@ -20,6 +20,7 @@ from .data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from .errors import DataFormatError
 from .files import atomic_path, write_text_atomically
 from .metrics import class_coverage, feature_statistics, frechet_distance_from_statistics
+from .viz import to_unit_range
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 WEIGHTS_PATH = ASSETS_DIR / "fashion_mnist_classifier.npz"
@@ -49,9 +50,7 @@ def as_classifier_input(images) -> np.ndarray:
         images = images[..., np.newaxis]
     if images.shape[1:] != (28, 28, 1):
         raise DataFormatError(f"the Fashion-MNIST classifier reads 28×28 grayscale images, got shape {images.shape}")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 127.5 - 1.0
-    return images.astype(np.float32)
+    return to_unit_range(images)
 
 
 def train_classifier(images, labels, epochs: int = 8, seed: int = 0, verbose="auto") -> keras.Model:

@@ -16,6 +16,7 @@ import tensorflow as tf
 from .errors import DataNotFoundError, UsageError
 from .files import atomic_path
 from .metrics import feature_statistics, frechet_distance_from_statistics, kernel_distance
+from .viz import to_unit_range
 
 INPUT_SIZE = 299
 FEATURE_COUNT = 2048
@@ -30,8 +31,7 @@ def inception_input(images) -> tf.Tensor:
         images = images[..., np.newaxis]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise UsageError(f"expected images (N, H, W, 1 or 3), got shape {images.shape}")
-    pixels = tf.convert_to_tensor(images)
-    pixels = tf.cast(pixels, tf.float32) / 127.5 - 1.0 if images.dtype == np.uint8 else tf.cast(pixels, tf.float32)
+    pixels = tf.convert_to_tensor(to_unit_range(images))
     if images.shape[-1] == 1:
         pixels = tf.repeat(pixels, 3, axis=-1)
     resized = tf.image.resize(pixels, (INPUT_SIZE, INPUT_SIZE), method="bilinear", antialias=True)

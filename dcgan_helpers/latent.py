@@ -8,6 +8,11 @@ def noise(count: int, noise_dim: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((count, noise_dim)).astype(np.float32)
 
 
+def generate(generator, count: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """``count`` images in [-1, 1] from ``noise(count, ..., seed)``: the same seed, the same images."""
+    return generator.predict(noise(count, generator.input_shape[-1], seed), batch_size=batch_size, verbose=0)
+
+
 def lerp(start, end, fraction: float) -> np.ndarray:
     """The point ``fraction`` of the way along the straight line from ``start`` to ``end``."""
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)

@@ -15,6 +15,12 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def to_unit_range(images) -> np.ndarray:
+    """The inverse of ``to_uint8``: bytes 0..255 to float32 in [-1, 1]; float images are kept as they are."""
+    images = np.asarray(images)
+    return images.astype(np.float32) / 127.5 - 1.0 if images.dtype == np.uint8 else images.astype(np.float32)
+
+
 def image_grid(images, columns: int | None = None, padding: int = 2) -> np.ndarray:
     """Tile a batch (N, H, W, C) into one uint8 picture; float input is read as [-1, 1].
 

@@ -39,3 +39,13 @@ def test_plot_history_draws_losses_and_discriminator_outputs():
     keras_history = type("History", (), {"history": {key: [row[key] for row in rows]
                                                      for key in ("d_loss", "g_loss", "d_real", "d_fake")}})()
     assert list(plot_history(keras_history)[0].get_lines()[1].get_xdata()) == [1, 2, 3]
+
+
+def test_to_unit_range_inverts_to_uint8_and_keeps_floats():
+    from dcgan_helpers.viz import to_uint8, to_unit_range
+
+    pixels = np.arange(256, dtype=np.uint8)
+    scaled = to_unit_range(pixels)
+    assert scaled.dtype == np.float32 and scaled.min() == -1.0 and scaled.max() == 1.0
+    np.testing.assert_array_equal(to_uint8(scaled), pixels)
+    assert to_unit_range(np.array([0.25], np.float64)).tolist() == [0.25]
