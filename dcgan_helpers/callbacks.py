@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .errors import TrainingDiverged
+from .errors import TrainingDiverged, TrainingStopped
 from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import METRIC_NAMES
 from .latent import generate
@@ -71,46 +71,81 @@ class LiveDashboard(keras.callbacks.Callback):
     the loss and D-output curves so far, and the speed in images per second.
 
     ``history`` holds rows of earlier epochs (``Session.history()``) so a resumed run shows its
-    whole story; ``images_per_epoch`` turns epoch time into throughput.
+    whole story; ``images_per_epoch`` turns epoch time into throughput. ``refresh_seconds`` also
+    redraws during an epoch, at most that often. ``show(png)`` puts the picture somewhere else
+    than the cell's output (an ``ipywidgets.Image``, say).
     """
 
-    def __init__(self, noise, images_per_epoch: int, history=()):
+    def __init__(self, noise, images_per_epoch: int, history=(), refresh_seconds: float | None = None, show=None):
         super().__init__()
         self.noise = noise
         self.images_per_epoch = images_per_epoch
         self.rows = list(history)
+        self.refresh_seconds = refresh_seconds
+        self.show = show or self.show_in_output
         self.handle = None
 
     def on_train_begin(self, logs=None):
-        from IPython.display import display
-
         self.final_epoch = self.params.get("epochs")
-        self.handle = display(display_id=True)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_started = time.perf_counter()
+        self.epoch_started = self.last_shown = time.perf_counter()
+        self.rows = [row for row in self.rows if row["epoch"] <= epoch]
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self.refresh_seconds is None or now - self.last_shown < self.refresh_seconds:
+            return
+        steps = self.params.get("steps") or batch + 1
+        done = (batch + 1) / steps
+        epoch = self.rows[-1]["epoch"] + done if self.rows else done
+        self.speed = self.images_per_epoch * done / (now - self.epoch_started)
+        row = {"epoch": epoch, **{name: float(logs[name]) for name in METRIC_NAMES if name in (logs or {})}}
+        self.show(self.render(f"{epoch:.2f}", [*self.rows, row]))
+        self.last_shown = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self.epoch_started
         logs = logs or {}
-        self.rows = [row for row in self.rows if row["epoch"] <= epoch]
         self.rows.append({"epoch": epoch + 1, **{name: float(logs[name]) for name in METRIC_NAMES if name in logs}})
         self.speed = self.images_per_epoch / seconds
-        self.show(self.render(epoch + 1))
+        self.show(self.render(epoch + 1, self.rows))
 
-    def render(self, epoch: int) -> bytes:
+    def render(self, epoch, rows: list[dict]) -> bytes:
         grid = image_grid(self.model.generator(self.noise, training=False))
-        last = self.rows[-1]
+        last = rows[-1]
         title = (
             f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
             f"D loss {last.get('d_loss', math.nan):.3f} · G loss {last.get('g_loss', math.nan):.3f}"
         )
-        return dashboard_png(grid, self.rows, title)
+        return dashboard_png(grid, rows, title)
 
-    def show(self, png: bytes) -> None:
-        from IPython.display import Image
+    def show_in_output(self, png: bytes) -> None:
+        from IPython.display import Image, display
 
-        self.handle.update(Image(data=png, format="png"))
+        if self.handle is None:
+            self.handle = display(Image(data=png, format="png"), display_id=True)
+        else:
+            self.handle.update(Image(data=png, format="png"))
+
+
+class StopWhenAsked(keras.callbacks.Callback):
+    """End training after the step that is running when ``event`` is set (a Stop button, say).
+
+    It raises ``TrainingStopped``, so the unfinished epoch is neither checkpointed nor drawn:
+    the session stays at its last finished epoch and resumes from there.
+    """
+
+    def __init__(self, event):
+        super().__init__()
+        self.event = event
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_number = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.event.is_set():
+            raise TrainingStopped(self.epoch_number, batch + 1)
 
 
 class MetricCallback(keras.callbacks.Callback):

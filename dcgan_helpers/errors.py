@@ -31,3 +31,14 @@ class TrainingDiverged(RuntimeError):
             f"The checkpoint of epoch {epoch - 1} is kept; resume from it with a lower "
             "learning rate (for example --set discriminator_learning_rate=1e-4)."
         )
+
+
+class TrainingStopped(Exception):
+    """Training was stopped on request in the middle of an epoch; that epoch is not saved."""
+
+    def __init__(self, epoch: int, steps: int):
+        self.epoch, self.steps = epoch, steps
+        super().__init__(
+            f"stopped in epoch {epoch} after {steps} steps of it; the session keeps epoch {epoch - 1} "
+            "and resumes from there"
+        )

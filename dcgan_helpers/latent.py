@@ -41,3 +41,25 @@ def interpolate(start, end, steps: int, spherical: bool = True) -> np.ndarray:
         raise ValueError(f"an interpolation needs at least 2 steps (start and end), not {steps}")
     step = slerp if spherical else lerp
     return np.stack([step(start, end, fraction) for fraction in np.linspace(0.0, 1.0, steps)])
+
+
+def principal_directions(generator, count: int = 6, samples: int = 1000, seed: int = 0) -> np.ndarray:
+    """``count`` orthonormal latent directions, ordered by how much they change the generated images.
+
+    The principal components of ``samples`` generated images are the ways the pictures vary
+    most. Regressing z on each image's component scores gives the latent direction that moves
+    along that component (a linear version of GANSpace, Härkönen et al., 2020). Returns an
+    array (count, noise_dim) of unit vectors, made orthogonal in order.
+    """
+    noise_dim = generator.input_shape[-1]
+    if not 1 <= count <= min(noise_dim, samples):
+        raise ValueError(f"count must be between 1 and {min(noise_dim, samples)} (noise size, samples), not {count}")
+    latent = noise(samples, noise_dim, seed)
+    images = generator.predict(latent, batch_size=250, verbose=0).reshape(samples, -1).astype(np.float64)
+    images -= images.mean(axis=0)
+    left, singular_values, _ = np.linalg.svd(images, full_matrices=False)
+    scores = left[:, :count] * singular_values[:count]
+    directions = np.linalg.lstsq(scores, latent.astype(np.float64), rcond=None)[0]
+    orthonormal, _ = np.linalg.qr(directions.T)
+    orthonormal = orthonormal.T * np.sign(np.sum(orthonormal.T * directions, axis=1, keepdims=True))
+    return orthonormal.astype(np.float32)

@@ -180,12 +180,14 @@ class Session:
         return gan, step, noise
 
     def train(
-        self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False,
-        metric: MetricCallback | None = None, strategy=None,
+        self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live=False,
+        metric: MetricCallback | None = None, strategy=None, refresh_seconds: float | None = 15.0,
     ) -> DCGAN:
         """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended.
 
-        ``live=True`` (in a notebook) shows a dashboard refreshed every epoch instead of Keras' progress bar.
+        ``live=True`` (in a notebook) shows a dashboard instead of Keras' progress bar, redrawn after every
+        epoch and every ``refresh_seconds`` within one; ``live=show`` hands each picture (PNG bytes) to
+        ``show`` instead, as the Playground widget does.
         ``metric`` (see ``session.metric``) scores samples during training, records the figures in
         ``history.csv`` and keeps the best generator. ``strategy`` (default: ``device.default_strategy()``:
         a TPU, several GPUs, or one device) spreads each batch over the replicas.
@@ -199,7 +201,9 @@ class Session:
         dataset = training_dataset(images, self.config, start_step=step)
         if live:
             images_per_epoch = steps_per_epoch * self.config.batch_size
-            callbacks = [LiveDashboard(preview_noise, images_per_epoch, self.history()), *callbacks]
+            show = live if callable(live) else None
+            dashboard = LiveDashboard(preview_noise, images_per_epoch, self.history(), refresh_seconds, show)
+            callbacks = [dashboard, *callbacks]
             verbose = 0
         gan.fit(
             dataset,

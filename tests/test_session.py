@@ -149,8 +149,8 @@ def test_live_dashboard_shows_every_epoch_and_continues_the_curves_after_resume(
     from dcgan_helpers.callbacks import LiveDashboard
 
     shown = []
-    monkeypatch.setattr(LiveDashboard, "render", lambda self, epoch: (epoch, list(self.rows), self.speed))
-    monkeypatch.setattr(LiveDashboard, "show", lambda self, picture: shown.append(picture))
+    monkeypatch.setattr(LiveDashboard, "render", lambda self, epoch, rows: (epoch, list(rows), self.speed))
+    monkeypatch.setattr(LiveDashboard, "show_in_output", lambda self, picture: shown.append(picture))
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 2, live=True)
     Session.open("fashion_mnist", 1, tmp_path).train(images, 1, live=True)

@@ -1,37 +1,226 @@
-"""The latent explorer, driven from Python as a reader's clicks would drive it."""
+"""The widgets, driven from Python as a reader's clicks would drive them (the browser test is test_browser.py)."""
 
+import threading
+import time
+
+import imageio.v3 as iio
+import keras
+import numpy as np
 import pytest
 
+from dcgan_helpers.config import preset
+from dcgan_helpers.latent import principal_directions
 from dcgan_helpers.models import build_generator
-from dcgan_helpers.widgets import LatentExplorer
+from dcgan_helpers.session import Session
+from dcgan_helpers.widgets import Interpolator, LatentExplorer, LatestOnly, Playground
+
+
+def contrasty(generator):
+    """An untrained generator's N(0, 0.02) weights draw flat grey; larger weights draw visible patterns."""
+    generator.set_weights([weights * 25 if weights.ndim == 4 else weights for weights in generator.get_weights()])
+    return generator
 
 
 @pytest.fixture(scope="module")
 def generator():
-    from dcgan_helpers.config import preset
+    return contrasty(build_generator(preset("fashion_mnist").replace(generator_filters=8, precision="float32")))
 
-    return build_generator(preset("fashion_mnist").replace(generator_filters=8, precision="float32"))
+
+def shown(image_widget) -> np.ndarray:
+    return iio.imread(bytes(image_widget.value))
 
 
 def test_moving_a_slider_changes_the_image_and_the_seed_decides_the_start(generator):
     explorer = LatentExplorer(generator, dimensions=(0, 5), seed=7)
+    explorer.wait()
     first = bytes(explorer.image.value)
-    assert first.startswith(b"\x89PNG")
+    assert first.startswith(b"\x89PNG") and shown(explorer.image).shape == (252, 252)  # 28 px shown 9x
     explorer.sliders[1].value = 2.5
+    explorer.wait()
     assert explorer.latent_vector()[5] == pytest.approx(2.5)
     assert bytes(explorer.image.value) != first
     explorer.seed.value = 8
     explorer.seed.value = 7  # back to the first seed: sliders reset, same picture
+    explorer.wait()
     assert bytes(explorer.image.value) == first
 
 
 def test_random_button_picks_a_new_seed(generator):
-    explorer = LatentExplorer(generator)
+    explorer = LatentExplorer(generator, dimensions=(0,))
+    explorer.wait()
     seed, image = explorer.seed.value, bytes(explorer.image.value)
     explorer.random_button.click()
+    explorer.wait()
     assert explorer.seed.value != seed and bytes(explorer.image.value) != image
 
 
 def test_dimensions_outside_the_noise_are_refused(generator):
     with pytest.raises(ValueError, match="noise has 100"):
         LatentExplorer(generator, dimensions=(3, 100))
+
+
+def test_principal_directions_are_orthonormal_and_the_first_changes_images_most(generator):
+    directions = principal_directions(generator, count=4, samples=300)
+    np.testing.assert_allclose(directions @ directions.T, np.eye(4), atol=1e-5)
+    base = np.random.default_rng(1).standard_normal((20, 100)).astype(np.float32)
+
+    def change(direction):
+        moved = generator(base + 2 * direction, training=False) - generator(base, training=False)
+        return float(np.mean(np.square(moved)))
+
+    assert change(directions[0]) > change(directions[3])
+    with pytest.raises(ValueError, match="count must be between 1 and 100"):
+        principal_directions(generator, count=101)
+
+
+def test_principal_sliders_show_where_the_seed_lies_along_each_direction(generator):
+    explorer = LatentExplorer(generator, directions=3, samples=200, seed=3)
+    base = explorer.base_vector()
+    assert [slider.value for slider in explorer.sliders] == pytest.approx(list(explorer.directions @ base), abs=1e-6)
+    np.testing.assert_allclose(explorer.latent_vector(), base, atol=1e-5)  # sliders at the seed's own values
+    explorer.sliders[0].value = -2.0
+    assert explorer.latent_vector() @ explorer.directions[0] == pytest.approx(-2.0, abs=1e-5)
+    assert explorer.latent_vector() @ explorer.directions[1] == pytest.approx(explorer.sliders[1].value, abs=1e-5)
+
+
+def test_truncation_pulls_z_towards_the_average(generator):
+    explorer = LatentExplorer(generator, dimensions=(0,), seed=2)
+    explorer.wait()
+    full, image = explorer.latent_vector(), bytes(explorer.image.value)
+    explorer.truncation.value = 0.5
+    explorer.wait()
+    np.testing.assert_allclose(explorer.latent_vector(), 0.5 * full, rtol=1e-6)
+    assert bytes(explorer.image.value) != image
+
+
+@pytest.mark.parametrize(("size", "channels", "shape"), [(64, 3, (256, 256, 3)), (128, 3, (256, 256, 3)),
+                                                          (32, 1, (256, 256))])
+def test_explorer_draws_grayscale_and_colour_from_28_to_128_pixels(size, channels, shape):
+    config = preset("celeba64").replace(image_size=size, channels=channels, generator_filters=4, precision="float32")
+    explorer = LatentExplorer(contrasty(build_generator(config)), directions=2, samples=50)
+    explorer.wait()
+    assert shown(explorer.image).shape == shape
+
+
+def test_a_burst_of_requests_draws_only_the_newest_ones():
+    drawn = []
+    started = threading.Event()
+
+    def slow_draw(value):
+        started.set()
+        time.sleep(0.2)
+        drawn.append(value)
+
+    renderer = LatestOnly(slow_draw)
+    renderer.request(0)
+    started.wait(5)
+    for value in range(1, 30):  # a slider dragged over 29 positions while the first picture is drawn
+        renderer.request(value)
+    assert renderer.wait(10)
+    assert drawn == [0, 29]
+
+
+def test_a_failed_render_is_reported_and_the_renderer_keeps_working():
+    errors, drawn = [], []
+
+    def draw(value):
+        if value == "bad":
+            raise ValueError("bad value")
+        drawn.append(value)
+
+    renderer = LatestOnly(draw, on_error=errors.append)
+    renderer.request("bad")
+    renderer.wait()
+    renderer.request("good")
+    renderer.wait()
+    assert [str(error) for error in errors] == ["bad value"] and drawn == ["good"]
+
+
+def test_interpolator_runs_from_one_seed_to_the_other_and_exports_a_gif(generator, tmp_path):
+    interpolator = Interpolator(generator, start_seed=3, end_seed=4, frames=5)
+    interpolator.wait()
+    ends = LatentExplorer(generator, dimensions=(0,), seed=3), LatentExplorer(generator, dimensions=(0,), seed=4)
+    for explorer in ends:
+        explorer.wait()
+    interpolator.frame.value = 0
+    assert bytes(interpolator.image.value) == bytes(ends[0].image.value)
+    interpolator.frame.value = 4
+    assert bytes(interpolator.image.value) == bytes(ends[1].image.value)
+    assert shown(interpolator.strip).shape == (28, 5 * 28)
+    spherical_middle = interpolator.latent_path()[2]
+    interpolator.path_kind.value = "linear"
+    interpolator.frame_count.value = 9
+    interpolator.wait()
+    assert interpolator.frame.max == 8 and shown(interpolator.strip).shape == (28, 9 * 28)
+    assert np.linalg.norm(interpolator.latent_path()[4]) < np.linalg.norm(spherical_middle)  # the line dips
+    gif = interpolator.save_gif(tmp_path / "walk.gif")
+    assert len(iio.imread(gif, index=None)) == 2 * 9 - 2  # there and back again
+
+
+def test_interpolator_says_when_the_gif_cannot_be_written(generator, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    interpolator = Interpolator(generator, gif_path=tmp_path / "notes.txt" / "walk.gif")
+    interpolator.save_button.click()
+    assert interpolator.message.value.startswith("could not save the GIF")
+
+
+@pytest.fixture
+def playground_images():
+    return np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
+
+
+def test_playground_refuses_bad_values_with_a_message_and_starts_nothing(tiny_config, playground_images, tmp_path):
+    playground = Playground(tiny_config, playground_images, runs_dir=tmp_path)
+    playground.controls["noise_dim"].value = 0
+    playground.start_button.click()
+    assert "noise_dim must be a positive number" in playground.status.value and playground.session is None
+    playground.controls["noise_dim"].value = 100
+    playground.epochs.value = 0
+    playground.start_button.click()
+    assert "epochs must be at least 1" in playground.status.value and not Session.numbers("fashion_mnist", tmp_path)
+
+
+def test_playground_trains_a_normal_session_with_the_chosen_values(tiny_config, playground_images, tmp_path):
+    playground = Playground(tiny_config, playground_images, epochs=2, runs_dir=tmp_path)
+    playground.controls["discriminator_learning_rate"].value = 1e-4
+    playground.controls["label_smoothing"].value = 0.1
+    playground.start_button.click()
+    assert playground.start_button.disabled and not playground.stop_button.disabled
+    session = playground.wait(120)
+    assert playground.outcome == "finished", playground.status.value
+    assert session.last_epoch == 2 and session.config.discriminator_learning_rate == pytest.approx(1e-4)
+    assert session.config.label_smoothing == pytest.approx(0.1)
+    assert shown(playground.image).ndim == 3  # the dashboard picture
+    assert not playground.start_button.disabled and playground.stop_button.disabled
+    session.train(playground_images, 1, verbose=0)  # resumable like any session
+    assert Session.open("fashion_mnist", session.number, tmp_path).last_epoch == 3
+    keras.backend.clear_session()
+
+
+def test_stop_ends_a_run_within_one_step_and_keeps_the_last_finished_epoch(tiny_config, playground_images, tmp_path):
+    steps = []
+    stop_sent = []
+
+    class StepCounter(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            steps.append(batch)
+            if len(steps) == 5:  # in epoch 3 of 2-step epochs
+                stop_sent.append(len(steps))
+                playground.stop_button.click()
+
+    config = tiny_config.replace(steps_per_execution=1)
+    playground = Playground(config, playground_images, epochs=50, runs_dir=tmp_path)
+    original_train = Session.train
+
+    def train_with_counter(session, *args, callbacks=(), **kwargs):
+        return original_train(session, *args, callbacks=[StepCounter(), *callbacks], **kwargs)
+
+    Session.train = train_with_counter
+    try:
+        playground.start()
+        session = playground.wait(120)
+    finally:
+        Session.train = original_train
+    assert playground.outcome == "stopped", playground.status.value
+    assert len(steps) - stop_sent[0] <= 1
+    assert session.last_epoch == 2 and "session keeps epoch 2" in playground.status.value
