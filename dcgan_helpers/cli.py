@@ -123,16 +123,18 @@ def run_train(args) -> None:
     if args.offset is None:
         config = starting_config.replace(**overrides)
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
-        images = check_images(load_images(args.dataset, args.data_dir, config.image_size), config)
+        images = check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
         session = Session.create(config, args.runs_dir, number=args.training)
     else:
         session = Session.open(args.dataset, args.training, args.runs_dir)
         session.check_resume_point(args.offset)
         config = session.config.replace(**overrides)
         session.check_config_change(config)
-        images = check_images(load_images(args.dataset, args.data_dir, config.image_size), config)
+        images = check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
         session.update_config(config)
     print(describe(config))
+    chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
+    print(f"{len(images):,} training images{chosen_by}")
     session.train(images, args.epochs, resume_from=args.offset, verbose=1)
     print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
 

@@ -28,6 +28,7 @@ class GANConfig:
     dataset: str = "fashion_mnist"  # name of the data source, also the folder under runs/
     image_size: int = 28  # height = width of the images, one of SUPPORTED_IMAGE_SIZES
     channels: int = 1  # 1 for grayscale, 3 for RGB
+    data_filter: str = ""  # hands64 only: a subset, e.g. "aspectOfHand=dorsal right;accessories=0"
 
     # Models
     architecture: str = "radford"  # "radford" (DCGAN paper) or "dense" (dense first layer)
@@ -48,6 +49,7 @@ class GANConfig:
     # Loss
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     label_noise: float = 0.0  # probability of swapping a real and a fake label in D's loss
+    augment: bool = False  # shift and recolour every image D sees, real and fake alike (small datasets)
 
     # Reproducibility and output
     seed: int = 0

@@ -9,7 +9,8 @@ import tensorflow as tf
 from .celeba import load_celeba
 from .config import GANConfig, preset
 from .errors import DataFormatError, DataNotFoundError, UsageError
-from .hands import load_hands
+from .gan import DRAWS_PER_IMAGE
+from .hands import load_hands, parse_filter
 from .image_folder import load_image_folder
 from .locations import dataset_search_dirs, keras_cache_dir
 
@@ -97,19 +98,30 @@ def _download_fashion_mnist():
 DATASET_LOADERS = {
     "fashion_mnist": lambda data_dir, size: load_fashion_mnist(data_dir)[0],
     "celeba64": lambda data_dir, size: load_celeba(data_dir, size=size),
-    "hands64": lambda data_dir, size: load_hands(data_dir, size=size),
     "folder": lambda data_dir, size: load_image_folder(data_dir, size=size),
+}
+FILTERED_LOADERS = {  # datasets whose images can be chosen by what a metadata file says about them
+    "hands64": lambda data_dir, size, data_filter: load_hands(data_dir, size=size, filters=parse_filter(data_filter)),
 }
 NEEDS_DATA_DIR = ("folder",)
 
 
-def load_images(dataset: str, data_dir=None, size: int | None = None) -> np.ndarray:
-    """Training images of a named dataset as uint8 (N, H, W, C); ``size`` for datasets that are resized."""
-    if dataset not in DATASET_LOADERS:
-        raise UsageError(f"no loader for dataset {dataset!r}; datasets you can train on: {', '.join(DATASET_LOADERS)}")
+def load_images(dataset: str, data_dir=None, size: int | None = None, data_filter: str = "") -> np.ndarray:
+    """Training images of a named dataset as uint8 (N, H, W, C); ``size`` for datasets that are resized;
+    ``data_filter`` (the config field, e.g. ``"aspectOfHand=dorsal right;accessories=0"``) chooses a subset."""
+    if dataset not in DATASET_LOADERS and dataset not in FILTERED_LOADERS:
+        known = ", ".join([*DATASET_LOADERS, *FILTERED_LOADERS])
+        raise UsageError(f"no loader for dataset {dataset!r}; datasets you can train on: {known}")
     if dataset in NEEDS_DATA_DIR and data_dir is None:
         raise UsageError(f"dataset {dataset!r} means your own images: name their folder with --data-dir DIR")
-    images = DATASET_LOADERS[dataset](data_dir, size or preset(dataset).image_size)
+    size = size or preset(dataset).image_size
+    if dataset in FILTERED_LOADERS:
+        images = FILTERED_LOADERS[dataset](data_dir, size, data_filter)
+    elif data_filter:
+        raise UsageError(f"data_filter chooses images by their metadata, which only {', '.join(FILTERED_LOADERS)} "
+                         f"has; remove data_filter={data_filter!r} to train on {dataset}")
+    else:
+        images = DATASET_LOADERS[dataset](data_dir, size)
     return images[..., np.newaxis] if images.ndim == 3 else images
 
 
@@ -144,7 +156,7 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
 
 
 def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
-    """``make_dataset``'s batches with what else a training step needs: (images, noise, label-swap draws).
+    """``make_dataset``'s batches with what else a training step needs: (images, noise, uniform draws).
 
     The noise of step ``n`` is drawn from a key derived from ``(config.seed, n)``, so it does not
     depend on where training stopped and resumed, nor on how many devices share the batch.
@@ -153,7 +165,7 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
         noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
         swap_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
         return (tf.random.stateless_normal([config.batch_size, config.noise_dim], seed=noise_key),
-                tf.random.stateless_uniform([config.batch_size, 2], seed=swap_key))
+                tf.random.stateless_uniform([config.batch_size, DRAWS_PER_IMAGE], seed=swap_key))
 
     steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
     combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)

@@ -1,5 +1,6 @@
 """Judge a session's generator: the numbers behind ``dcgan evaluate``, saved in ``evaluation.json``."""
 
+import hashlib
 import json
 from dataclasses import asdict
 
@@ -35,9 +36,12 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
         from .inception import InceptionFeatures, inception_scores, reference_features
 
         extractor = InceptionFeatures(inception_weights)
-        real = load_images(dataset, data_dir, session.config.image_size)
+        real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter)
         chosen = np.sort(np.random.default_rng(0).permutation(len(real))[:REFERENCE_IMAGES])
-        reference = reference_features(f"{dataset}-{session.config.image_size}px", np.asarray(real[chosen]),
+        subset = session.config.data_filter
+        name = f"{dataset}-{session.config.image_size}px" + (f"-{hashlib.sha256(subset.encode()).hexdigest()[:8]}"
+                                                                if subset else "")
+        reference = reference_features(name, np.asarray(real[chosen]),
                                        extractor, download_dir(".dcgan-cache"))
         result.update(metric="inception", **asdict(inception_scores(images, reference, extractor)))
     write_text_atomically(session.path / "evaluation.json", json.dumps(result, indent=2) + "\n")

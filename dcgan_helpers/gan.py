@@ -4,11 +4,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from .augment import DRAWS as AUGMENT_DRAWS
+from .augment import augment
 from .config import GANConfig
 from .device import steps_per_execution, uses_loss_scaling, uses_xla
 from .models import build_discriminator, build_generator
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+DRAWS_PER_IMAGE = 2 + 2 * AUGMENT_DRAWS  # uniform numbers a step uses per image: label swaps, then augmentations
 
 
 def discriminator_loss(real_logits, fake_logits, real_targets, fake_targets):
@@ -76,28 +79,31 @@ class DCGAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def discriminator_targets(self, swap_draws):
+    def discriminator_targets(self, draws):
         """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap.
 
-        ``swap_draws`` holds two uniform numbers per image; a target swaps where its number is
-        below ``label_noise``.
+        ``draws`` holds uniform numbers per image (see DRAWS_PER_IMAGE); a real (fake) target swaps
+        where the first (second) number is below ``label_noise``.
         """
-        batch_size = ops.shape(swap_draws)[0]
+        batch_size = ops.shape(draws)[0]
         real_target = 1.0 - self.config.label_smoothing
         real_targets = ops.full((batch_size, 1), real_target)
         fake_targets = ops.zeros((batch_size, 1))
         if self.config.label_noise > 0:
-            swap = swap_draws < self.config.label_noise
+            swap = draws[:, :2] < self.config.label_noise
             real_targets = ops.where(swap[:, :1], 0.0, real_targets)
             fake_targets = ops.where(swap[:, 1:], real_target, fake_targets)
         return real_targets, fake_targets
 
     def train_step(self, data):
-        real_images, noise, swap_draws = data
-        real_targets, fake_targets = self.discriminator_targets(swap_draws)
+        real_images, noise, draws = data
+        real_targets, fake_targets = self.discriminator_targets(draws)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync  # gradients are summed over replicas
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generator(noise, training=True)
+            if self.config.augment:  # the same kind of change on both sides, so D cannot tell them apart by it
+                real_images = augment(real_images, draws[:, 2: 2 + AUGMENT_DRAWS])
+                fake_images = augment(fake_images, draws[:, 2 + AUGMENT_DRAWS:])
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)

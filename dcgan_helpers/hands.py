@@ -70,6 +70,23 @@ def matches(row: dict, filters: dict) -> bool:
     return True
 
 
+def parse_filter(text: str) -> dict:
+    """``"aspectOfHand=dorsal right;accessories=0"`` → ``{"aspectOfHand": "dorsal right", "accessories": "0"}``.
+
+    Conditions are separated by ``;``; ``|`` separates accepted values (``aspectOfHand=dorsal right|dorsal left``).
+    This text form lives in the config (``data_filter``), so a resumed session trains on the same subset.
+    """
+    filters = {}
+    for condition in filter(None, (part.strip() for part in text.split(";"))):
+        column, separator, values = condition.partition("=")
+        if not separator or not column.strip() or not values.strip():
+            raise ConfigError(f"data_filter condition {condition!r} is not COLUMN=VALUE; write for example "
+                              "'aspectOfHand=dorsal right;accessories=0'")
+        accepted = [value.strip() for value in values.split("|")]
+        filters[column.strip()] = accepted if len(accepted) > 1 else accepted[0]
+    return filters
+
+
 def select_images(rows: list[dict], filters: dict | None) -> list[str]:
     """Image names of the rows that pass the filters, in the CSV's order."""
     filters = dict(filters or {})

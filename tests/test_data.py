@@ -143,15 +143,16 @@ def test_images_that_do_not_match_the_config_are_rejected():
 
 def test_training_noise_depends_only_on_seed_and_step():
     from dcgan_helpers.data import training_dataset
+    from dcgan_helpers.gan import DRAWS_PER_IMAGE
 
     images, config = small_images(64), GANConfig(batch_size=16, seed=3, noise_dim=5)
     whole = list(training_dataset(images, config).take(6))
     resumed = list(training_dataset(images, config, start_step=4).take(2))
-    for (image, noise, swaps), (image_again, noise_again, swaps_again) in zip(whole[4:], resumed, strict=True):
+    for (image, noise, draws), (image_again, noise_again, draws_again) in zip(whole[4:], resumed, strict=True):
         np.testing.assert_array_equal(image.numpy(), image_again.numpy())
         np.testing.assert_array_equal(noise.numpy(), noise_again.numpy())
-        np.testing.assert_array_equal(swaps.numpy(), swaps_again.numpy())
-    assert whole[0][1].shape == (16, 5) and whole[0][2].shape == (16, 2)
+        np.testing.assert_array_equal(draws.numpy(), draws_again.numpy())
+    assert whole[0][1].shape == (16, 5) and whole[0][2].shape == (16, DRAWS_PER_IMAGE)
     assert not np.allclose(whole[0][1].numpy(), whole[1][1].numpy())
-    swaps = whole[0][2].numpy()
-    assert swaps.min() >= 0 and swaps.max() < 1
+    draws = whole[0][2].numpy()
+    assert draws.min() >= 0 and draws.max() < 1

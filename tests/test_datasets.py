@@ -22,7 +22,7 @@ from dcgan_helpers.celeba import load_celeba
 from dcgan_helpers.config import preset
 from dcgan_helpers.data import make_dataset
 from dcgan_helpers.download import Mirror, download, fetch_first
-from dcgan_helpers.errors import ConfigError, DataFormatError, DataNotFoundError
+from dcgan_helpers.errors import ConfigError, DataFormatError, DataNotFoundError, UsageError
 from dcgan_helpers.hands import load_hands
 from dcgan_helpers.image_cache import prepare_image, square
 from dcgan_helpers.image_folder import load_image_folder
@@ -181,6 +181,24 @@ def test_hands_filters_by_any_column_and_pads_to_square(tmp_path):
     assert np.abs(band - [235, 230, 225]).max() <= 8
 
 
+def test_hands_subset_comes_from_the_config_text_so_a_resumed_session_keeps_it(tmp_path):
+    from dcgan_helpers.data import load_images
+    from dcgan_helpers.hands import parse_filter
+
+    assert parse_filter("aspectOfHand=dorsal right; accessories=0") == {"aspectOfHand": "dorsal right",
+                                                                         "accessories": "0"}
+    assert parse_filter("aspectOfHand=dorsal right|dorsal left") == {"aspectOfHand": ["dorsal right", "dorsal left"]}
+    assert parse_filter("") == {}
+    with pytest.raises(ConfigError, match="is not COLUMN=VALUE"):
+        parse_filter("dorsal right")
+    make_hands(tmp_path / "hands", count=16)
+    chosen = load_images("hands64", tmp_path / "hands", 32, "aspectOfHand=dorsal right;accessories=0")
+    direct = load_hands(tmp_path / "hands", size=32, filters={"aspectOfHand": "dorsal right", "accessories": 0})
+    np.testing.assert_array_equal(chosen, direct)
+    with pytest.raises(UsageError, match="only hands64 has"):
+        load_images("celeba64", tmp_path / "hands", 64, "gender=male")
+
+
 def test_hands_zip_and_bad_info_files(tmp_path):
     make_hands(tmp_path / "zipped", count=8, zipped=True)
     assert load_hands(tmp_path / "zipped", size=32).shape == (8, 32, 32, 3)
@@ -258,6 +276,13 @@ def test_command_line_trains_on_celeba_hands_and_an_image_folder(tmp_path, capsy
         assert main(["train", "--dataset", dataset, "--data-dir", str(tmp_path / data_dir), *tiny, "1", "1"]) == 0
         session = tmp_path / "runs" / dataset / "session_1"
         assert (session / "generator.keras").is_file() and (session / "samples" / "epoch_0001.png").is_file()
+    subset = ["--set", "data_filter=aspectOfHand=dorsal right|dorsal left", "--set", "batch_size=8"]
+    assert main(["train", "--dataset", "hands64", "--data-dir", str(tmp_path / "hands"), *tiny, *subset, "2", "1"]) == 0
+    resumed = ["train", "-r", "1", "--dataset", "hands64", "--data-dir", str(tmp_path / "hands"), "2", "1"]
+    capsys.readouterr()
+    assert main(resumed) == 0
+    said = capsys.readouterr().out
+    assert "10 training images, chosen by data_filter 'aspectOfHand=dorsal right|dorsal left'" in said
     assert main(["generate", "--dataset", "hands64", "1", "100", "3"]) == 0
     generated = sorted((tmp_path / "runs" / "hands64" / "session_1" / "generated").glob("*.png"))
     assert len(generated) == 3 and np.asarray(Image.open(generated[0])).shape == (64, 64, 3)

@@ -44,6 +44,16 @@ def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
     assert 0.15 < np.mean(real_targets == 0) < 0.25 and 0.15 < np.mean(fake_targets > 0) < 0.25
 
 
+def test_the_hands_preset_smooths_real_targets_only():
+    """Seed 000: one-sided label smoothing on the discriminator's real labels."""
+    from dcgan_helpers.config import preset
+
+    config = preset("hands64").replace(generator_filters=8, discriminator_filters=8)
+    real_targets, fake_targets = build_dcgan(config).discriminator_targets(np.full((8, 2), 0.9, np.float32))
+    assert config.label_smoothing == pytest.approx(0.1)
+    assert np.allclose(real_targets, 0.9) and np.all(np.asarray(fake_targets) == 0)
+
+
 def images_for(config, count=64):
     return np.random.default_rng(0).integers(0, 256, (count, config.image_size, config.image_size, config.channels),
                                              dtype=np.uint8)
