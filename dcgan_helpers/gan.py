@@ -9,6 +9,7 @@ from .augment import augment
 from .config import GANConfig
 from .device import steps_per_execution, uses_loss_scaling, uses_xla
 from .models import build_discriminator, build_generator
+from .viz import to_unit_range
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 DRAWS_PER_IMAGE = 2 + 2 * AUGMENT_DRAWS  # uniform numbers a step uses per image: label swaps, then augmentations
@@ -143,3 +144,17 @@ def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = Non
         gan = DCGAN(build_generator(config, synchronized), build_discriminator(config, synchronized), config)
         gan.compile()
     return gan
+
+
+def mean_discriminator_output(discriminator, images, batch_size: int = 256) -> float:
+    """D's mean probability of "real" for uint8 images (N, H, W, C).
+
+    On the training images and on real images D never saw, the two figures should be close; when
+    the first climbs towards 1 while the second falls, D is memorising the training set.
+    """
+    scores = [
+        ops.mean(ops.sigmoid(discriminator(to_unit_range(images[start: start + batch_size]), training=False)))
+        * len(images[start: start + batch_size])
+        for start in range(0, len(images), batch_size)
+    ]
+    return float(sum(float(score) for score in scores) / len(images))

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .errors import ConfigError, DataFormatError, DataNotFoundError
 from .image_folder import prepared_images
@@ -96,6 +97,21 @@ def select_images(rows: list[dict], filters: dict | None) -> list[str]:
             f"unknown HandInfo.csv column {', '.join(unknown)}; filter by any of {', '.join(INFO_COLUMNS)}"
         )
     return [row["imageName"] for row in rows if matches(row, filters)]
+
+
+def hand_photo(name: str, path=None) -> np.ndarray:
+    """One original photo (e.g. ``"Hand_0000002.jpg"``) as uint8 RGB, from the folder or from Hands.zip."""
+    source, archive, _ = find_hands(path)
+    if archive is None:
+        content = (source / name).read_bytes()
+    else:
+        with zipfile.ZipFile(archive) as opened:
+            member = next((member for member in opened.namelist() if member.endswith(f"{IMAGE_FOLDER}/{name}")), None)
+            if member is None:
+                raise DataNotFoundError(f"{archive} has no {IMAGE_FOLDER}/{name}")
+            content = opened.read(member)
+    with Image.open(io.BytesIO(content)) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def load_hands(path=None, size: int = 64, filters: dict | None = None, square: str = "pad") -> np.ndarray:

@@ -200,7 +200,14 @@ def test_hands_subset_comes_from_the_config_text_so_a_resumed_session_keeps_it(t
 
 
 def test_hands_zip_and_bad_info_files(tmp_path):
+    from dcgan_helpers.hands import hand_photo
+
     make_hands(tmp_path / "zipped", count=8, zipped=True)
+    make_hands(tmp_path / "folder", count=8)
+    from_zip, from_folder = (hand_photo("Hand_0000003.jpg", tmp_path / name) for name in ("zipped", "folder"))
+    assert from_zip.shape == (120, 160, 3) and np.array_equal(from_zip, from_folder)
+    with pytest.raises(DataNotFoundError, match="has no Hands/Hand_0009999.jpg"):
+        hand_photo("Hand_0009999.jpg", tmp_path / "zipped")
     assert load_hands(tmp_path / "zipped", size=32).shape == (8, 32, 32, 3)
     make_hands(tmp_path / "short", count=4, header="id,age,gender,imageName")
     with pytest.raises(DataFormatError, match="lacks the columns skinColor, accessories"):

@@ -107,3 +107,13 @@ def test_sample_is_repeatable_per_seed(tiny_config):
     assert first.shape == (4, 28, 28, 1)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+
+
+def test_mean_discriminator_output_is_d_s_average_probability_over_batches(tiny_config):
+    from dcgan_helpers.gan import mean_discriminator_output
+    from dcgan_helpers.viz import to_unit_range
+
+    gan = build_dcgan(tiny_config)
+    images = images_for(tiny_config, count=70)
+    expected = float(np.mean(1 / (1 + np.exp(-np.asarray(gan.discriminator(to_unit_range(images)))))))
+    assert mean_discriminator_output(gan.discriminator, images, batch_size=32) == pytest.approx(expected, rel=1e-5)

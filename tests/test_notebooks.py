@@ -9,10 +9,13 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
+from datasets_layouts import FileServer, celeba_members, make_hands, zip_members
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from test_project import ROOT, pyproject
 
@@ -88,9 +91,9 @@ def test_smoke_parameters_override_names_of_the_parameters_cell(path):
     assert 0 < notebook.metadata["dcgan"]["smoke_time_budget_seconds"] <= MAX_SMOKE_SECONDS
 
 
-def with_smoke_parameters(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def with_smoke_parameters(notebook: nbformat.NotebookNode, extra: dict | None = None) -> nbformat.NotebookNode:
     """Append the smoke values to the parameters cell, as papermill does with its injected cell."""
-    smoke = notebook.metadata["dcgan"]["smoke_parameters"]
+    smoke = {**notebook.metadata["dcgan"]["smoke_parameters"], **(extra or {})}
     cell = tagged(notebook, "parameters")[0]
     cell.source += "\n\n# smoke size, injected by tests/test_notebooks.py\n" + "\n".join(
         f"{name} = {json.dumps(value) if value is not None else 'None'}" for name, value in smoke.items()
@@ -98,22 +101,64 @@ def with_smoke_parameters(notebook: nbformat.NotebookNode) -> nbformat.NotebookN
     return notebook
 
 
+@contextmanager
+def smoke_data(kind: str | None, root: Path):
+    """Data a notebook needs at smoke size, built in the published layout; yields parameters pointing at it.
+
+    ``hands``: a ``Hands/`` folder with ``HandInfo.csv`` in $DCGAN_DATA_DIR/hands. ``celeba``: the
+    ``img_align_celeba.zip`` archive served over loopback, for the notebook's download code to fetch.
+    """
+    if kind is None:
+        yield {}
+    elif kind == "hands":
+        make_hands(root / "hands", count=96)
+        yield {}
+    elif kind == "celeba":
+        archive = zip_members(root / "served" / "img_align_celeba.zip", celeba_members(96, corrupt=(5,)))
+        with FileServer({"/img_align_celeba.zip": archive.read_bytes()}).running() as server:
+            yield {"celeba_url": server.url("/img_align_celeba.zip")}
+    else:
+        raise ValueError(f"unknown smoke_data {kind!r}: expected hands or celeba")
+
+
+def execute(client: NotebookClient, notebook: nbformat.NotebookNode) -> int:
+    """Run every code cell in order; at a cell tagged ``restart-kernel`` restart the kernel and rerun the
+    parameters cell, as the notebook tells its reader to. Returns how many restarts there were."""
+    restarts = 0
+    parameters = tagged(notebook, "parameters")[0]
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if "restart-kernel" in cell.metadata.get("tags", []):
+                run_sync(client.km.restart_kernel)(now=True)
+                run_sync(client.kc.wait_for_ready)(timeout=120)
+                restarts += 1
+                client.execute_cell(parameters, notebook.cells.index(parameters))
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+    return restarts
+
+
 @by_name
 def test_notebook_runs_at_smoke_size_within_its_budget(path, tmp_path, monkeypatch):
-    notebook = with_smoke_parameters(read(path))
-    budget = notebook.metadata["dcgan"]["smoke_time_budget_seconds"]
+    notebook = read(path)
+    settings = notebook.metadata["dcgan"]
+    budget = settings["smoke_time_budget_seconds"]
     monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    client = NotebookClient(
-        notebook, timeout=budget, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
     started = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, ARTIFACTS / path.name)  # executed copy, for looking at what went wrong
+    with smoke_data(settings.get("smoke_data"), tmp_path / "data") as data_parameters:
+        notebook = with_smoke_parameters(notebook, data_parameters)
+        client = NotebookClient(
+            notebook, timeout=budget, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
+        try:
+            restarts = execute(client, notebook)
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, ARTIFACTS / path.name)  # executed copy, for looking at what went wrong
     seconds = time.perf_counter() - started
+    assert restarts == len(tagged(notebook, "restart-kernel"))
     assert seconds <= budget, f"{path.name} took {seconds:.0f} s at smoke size, over its budget of {budget} s"
 
 
