@@ -15,7 +15,7 @@ import numpy as np
 
 from .download import Mirror, fetch_first, google_drive_url
 from .errors import DataFormatError, DataNotFoundError
-from .image_folder import prepared_images
+from .image_folder import original_photos, prepared_images
 from .locations import dataset_search_dirs, download_dir
 
 FOLDER_NAME = "celeba"
@@ -81,6 +81,16 @@ def archive_members(archive: Path) -> list[str]:
             f"found for example {', '.join(names[:3]) or 'nothing'}"
         )
     return members
+
+
+def celeba_photos(count: int = 4, path=None) -> list[np.ndarray]:
+    """The first ``count`` published photos (178×218, uint8 RGB), to compare with the prepared faces."""
+    found = find_celeba(path)
+    if found is None:
+        raise DataNotFoundError(f"CelebA was not found. {manual_download_hint(path)}")
+    source, archive = found
+    names = archive_members(archive)[:count] if archive is not None else sorted(source.glob("*.jpg"))[:count]
+    return original_photos(names, archive)
 
 
 def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = False, mirrors=MIRRORS) -> np.ndarray:

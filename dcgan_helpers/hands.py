@@ -15,10 +15,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .errors import ConfigError, DataFormatError, DataNotFoundError
-from .image_folder import prepared_images
+from .image_folder import original_photos, prepared_images
 from .locations import dataset_search_dirs
 
 FOLDER_NAME = "hands"
@@ -103,15 +102,13 @@ def hand_photo(name: str, path=None) -> np.ndarray:
     """One original photo (e.g. ``"Hand_0000002.jpg"``) as uint8 RGB, from the folder or from Hands.zip."""
     source, archive, _ = find_hands(path)
     if archive is None:
-        content = (source / name).read_bytes()
+        member = source / name
     else:
         with zipfile.ZipFile(archive) as opened:
             member = next((member for member in opened.namelist() if member.endswith(f"{IMAGE_FOLDER}/{name}")), None)
-            if member is None:
-                raise DataNotFoundError(f"{archive} has no {IMAGE_FOLDER}/{name}")
-            content = opened.read(member)
-    with Image.open(io.BytesIO(content)) as image:
-        return np.asarray(image.convert("RGB"))
+    if member is None or (archive is None and not member.is_file()):
+        raise DataNotFoundError(f"{archive or source} has no {IMAGE_FOLDER}/{name}")
+    return original_photos([member], archive)[0]
 
 
 def load_hands(path=None, size: int = 64, filters: dict | None = None, square: str = "pad") -> np.ndarray:

@@ -1,10 +1,12 @@
 """Images from a folder tree or a zip archive, prepared once into a cache: readers' own data."""
 
+import io
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .errors import DataNotFoundError
 from .image_cache import cached_images, fingerprint
@@ -25,6 +27,12 @@ def member_reader(archive: Path | None):
         return
     with zipfile.ZipFile(archive) as opened:
         yield opened.read
+
+
+def original_photos(names: list, archive: Path | None = None) -> list[np.ndarray]:
+    """The files (or zip members) ``names`` decoded as they are, uint8 RGB, to show beside prepared images."""
+    with member_reader(archive) as read:
+        return [np.asarray(Image.open(io.BytesIO(read(name))).convert("RGB")) for name in names]
 
 
 def prepared_images(source: Path, names: list, manifest: dict, cache_name: str, archive: Path | None = None):

@@ -1,6 +1,7 @@
 """CelebA, 11k Hands and image folders in their published layouts: loading, filters, cache, downloads."""
 
 import hashlib
+import io
 import json
 import time
 import tracemalloc
@@ -55,6 +56,18 @@ def test_celeba_folder_is_cropped_resized_cached_and_corrupt_files_reported(tmp_
 
     expected = prepare_image(jpeg_bytes(178, 218, 1), 64, 3, "crop", 108)
     np.testing.assert_array_equal(images[0], expected)
+
+
+def test_original_photos_come_from_the_folder_or_the_zip_unchanged(tmp_path):
+    from dcgan_helpers.celeba import celeba_photos
+
+    members = celeba_members(3, corrupt=())
+    write_members(tmp_path / "folder", members)
+    zip_members(tmp_path / "zipped" / "img_align_celeba.zip", members)
+    for place in ("folder", "zipped"):
+        photos = celeba_photos(2, tmp_path / place)
+        assert [photo.shape for photo in photos] == [(218, 178, 3)] * 2
+        assert np.array_equal(photos[1], np.asarray(Image.open(io.BytesIO(members["img_align_celeba/000002.jpg"]))))
 
 
 def test_changed_preprocessing_or_files_rebuild_the_cache(tmp_path):
