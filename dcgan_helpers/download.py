@@ -66,7 +66,9 @@ def download(url: str, destination, sha256: str | None = None, timeout: float = 
                 have = 0  # the server ignores Range: start again
             total = have + int(response.headers.get("Content-Length", 0))
             with open(part, "ab" if resumed else "wb") as stream:
-                bar = None if quiet else ProgressBar(total // CHUNK_BYTES, f"downloading {destination.name}", " MB")
+                bar = None if quiet else ProgressBar(-(-total // CHUNK_BYTES), f"downloading {destination.name}", " MB")
+                if bar and have:
+                    bar.advance(have // CHUNK_BYTES)  # a resumed transfer starts where the part file ends
                 for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
                     stream.write(chunk)
                     if bar:

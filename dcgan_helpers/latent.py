@@ -63,3 +63,17 @@ def principal_directions(generator, count: int = 6, samples: int = 1000, seed: i
     orthonormal, _ = np.linalg.qr(directions.T)
     orthonormal = orthonormal.T * np.sign(np.sum(orthonormal.T * directions, axis=1, keepdims=True))
     return orthonormal.astype(np.float32)
+
+
+def concept_vector(add, subtract, then_add) -> np.ndarray:
+    """The DCGAN paper's vector arithmetic: mean(add) − mean(subtract) + mean(then_add).
+
+    Each argument holds the latent vectors of a few samples showing one concept (for example
+    smiling women, neutral women, neutral men). Averaging three or so per concept keeps what they
+    share and cancels what is peculiar to one sample (Radford et al., 2016, section 6.3).
+    """
+    groups = [np.asarray(group, np.float32) for group in (add, subtract, then_add)]
+    empty = [name for name, group in zip(("first", "second", "third"), groups, strict=True) if len(group) == 0]
+    if empty:
+        raise ValueError(f"the {' and '.join(empty)} concept has no samples: choose at least one for each")
+    return groups[0].mean(axis=0) - groups[1].mean(axis=0) + groups[2].mean(axis=0)

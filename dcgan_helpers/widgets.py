@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import GANConfig
 from .errors import TrainingStopped, UsageError
-from .latent import interpolate, noise, principal_directions
+from .latent import concept_vector, interpolate, noise, principal_directions
 from .viz import png_bytes, save_gif, to_uint8
 
 SCREEN_PIXELS = 256  # images are enlarged to about this size on screen
@@ -240,6 +240,71 @@ class Interpolator:
             self.message.value = f"saved {self.save_gif()}"
         except (OSError, ValueError) as error:
             self.message.value = f"could not save the GIF: {error}"
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class LatentArithmetic:
+    """Pick samples for three concepts A, B, C and see A − B + C, as in the DCGAN paper's face arithmetic.
+
+    The grid shows ``count`` samples; the menu under each assigns it to a concept. The result row
+    shows the average of each concept and the picture of mean(A) − mean(B) + mean(C), followed by
+    the same vector with a little noise added (``spread``), as the paper's figures show.
+    """
+
+    CONCEPTS = ("A", "B", "C")
+
+    def __init__(self, generator, count: int = 48, seed: int = 0, columns: int = 8, spread: float = 0.25,
+                 scale: int | None = None):
+        self.generator, self.spread = generator, spread
+        self.candidates = noise(count, generator.input_shape[-1], seed)
+        self.scale = scale or max(1, screen_scale(generator.output_shape[1]) // 2)
+        thumbnails = draw(generator, self.candidates)
+        width = f"{thumbnails.shape[2] * self.scale}px"
+        self.pickers = [widgets.Dropdown(options=["—", *self.CONCEPTS], value="—", layout=widgets.Layout(width=width))
+                        for _ in range(count)]
+        tiles = [widgets.VBox([widgets.Image(value=png_bytes(enlarge(thumbnail, self.scale)), format="png"), picker])
+                 for thumbnail, picker in zip(thumbnails, self.pickers, strict=True)]
+        self.result = widgets.Image(format="png")
+        self.message = widgets.Label("Choose samples for A, B and C (three each works well).")
+        for picker in self.pickers:
+            picker.observe(self._redraw, names="value")
+        self.widget = widgets.VBox([
+            widgets.GridBox(tiles, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, {width})")),
+            self.message, self.result,
+        ])
+
+    def choose(self, concept: str, indices) -> None:
+        """Assign samples (their grid positions, from 0) to a concept, as the menus do."""
+        if concept not in self.CONCEPTS:
+            raise ValueError(f"concept must be one of {', '.join(self.CONCEPTS)}, not {concept!r}")
+        for index in indices:
+            self.pickers[index].value = concept
+
+    def chosen(self, concept: str) -> list[int]:
+        return [index for index, picker in enumerate(self.pickers) if picker.value == concept]
+
+    def result_vector(self) -> np.ndarray:
+        """mean(A) − mean(B) + mean(C) of the chosen samples' latent vectors."""
+        return concept_vector(*(self.candidates[self.chosen(concept)] for concept in self.CONCEPTS))
+
+    def _redraw(self, change=None):
+        try:
+            result = self.result_vector()
+        except ValueError as error:
+            self.message.value = str(error)
+            return
+        averages = [self.candidates[self.chosen(concept)].mean(axis=0) for concept in self.CONCEPTS]
+        wobble = np.random.default_rng(0).uniform(-self.spread, self.spread, (4, len(result))).astype(np.float32)
+        pictures = draw(self.generator, [*averages, result, *(result + wobble)])
+        gap = np.full_like(pictures[0][:, :4], 255)
+        row = [pictures[0], gap, pictures[1], gap, pictures[2], gap, gap, pictures[3], *pictures[4:]]
+        self.result.value = png_bytes(enlarge(np.concatenate(row, axis=1), self.scale))
+        self.message.value = ("mean A, mean B, mean C, then A − B + C and four neighbours "
+                              f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")
 
     def _ipython_display_(self):
         from IPython.display import display

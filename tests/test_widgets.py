@@ -12,7 +12,7 @@ from dcgan_helpers.config import preset
 from dcgan_helpers.latent import principal_directions
 from dcgan_helpers.models import build_generator
 from dcgan_helpers.session import Session
-from dcgan_helpers.widgets import Interpolator, LatentExplorer, LatestOnly, Playground
+from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer, LatestOnly, Playground
 
 
 def contrasty(generator):
@@ -162,6 +162,24 @@ def test_interpolator_says_when_the_gif_cannot_be_written(generator, tmp_path):
     interpolator = Interpolator(generator, gif_path=tmp_path / "notes.txt" / "walk.gif")
     interpolator.save_button.click()
     assert interpolator.message.value.startswith("could not save the GIF")
+
+
+def test_arithmetic_averages_each_concept_and_draws_a_minus_b_plus_c(generator):
+    arithmetic = LatentArithmetic(generator, count=12, seed=4)
+    assert not bytes(arithmetic.result.value)
+    arithmetic.choose("A", [0, 1, 2])
+    arithmetic.choose("B", [3])
+    assert "the third concept has no samples" in arithmetic.message.value
+    arithmetic.pickers[5].value = "C"  # as a reader picks from the menu
+    expected = arithmetic.candidates[:3].mean(axis=0) - arithmetic.candidates[3] + arithmetic.candidates[5]
+    np.testing.assert_allclose(arithmetic.result_vector(), expected, rtol=1e-6)
+    picture = shown(arithmetic.result)
+    assert picture.shape[1] > 8 * picture.shape[0]  # three averages, the result and four neighbours in a row
+    result_tile = picture[:, -5 * picture.shape[0]: -4 * picture.shape[0]]
+    direct = np.asarray(generator(expected[np.newaxis], training=False))[0, ..., 0]
+    assert np.abs(result_tile[::arithmetic.scale, ::arithmetic.scale] - np.rint((direct + 1) * 127.5)).max() <= 1
+    with pytest.raises(ValueError, match="concept must be one of A, B, C"):
+        arithmetic.choose("D", [1])
 
 
 @pytest.fixture
