@@ -89,6 +89,8 @@ def test_smoke_parameters_override_names_of_the_parameters_cell(path):
     assigned = set(re.findall(r"^(\w+)\s*=", tagged(notebook, "parameters")[0].source, re.MULTILINE))
     assert smoke and set(smoke) <= assigned, f"{path.name}: smoke parameters {set(smoke) - assigned} are not parameters"
     assert 0 < notebook.metadata["dcgan"]["smoke_time_budget_seconds"] <= MAX_SMOKE_SECONDS
+    if notebook.metadata["dcgan"].get("smoke_data") == "celeba":  # the harness sets where to download from
+        assert "celeba_url" in assigned, f"{path.name}: the parameters cell needs celeba_url"
 
 
 def with_smoke_parameters(notebook: nbformat.NotebookNode, extra: dict | None = None) -> nbformat.NotebookNode:
