@@ -49,3 +49,12 @@ def test_a_step_with_augmentation_changes_what_d_sees(tiny_config):
     augmented = build_dcgan(tiny_config.replace(augment=True)).train_step((images, noise, draws))
     assert float(plain["d_real"]) != pytest.approx(float(augmented["d_real"]), abs=1e-7)
     assert np.isfinite(float(augmented["d_loss"])) and np.isfinite(float(augmented["g_loss"]))
+
+
+def test_augmented_training_compiles_with_xla_and_mixed_precision(tiny_config):
+    from dcgan_helpers.data import training_dataset
+
+    config = tiny_config.replace(augment=True, jit_compile=True, precision="mixed_bfloat16")
+    images = np.random.default_rng(0).integers(0, 256, (32, 28, 28, 1), dtype=np.uint8)
+    history = build_dcgan(config).fit(training_dataset(images, config), epochs=1, steps_per_epoch=2, verbose=0)
+    assert all(np.isfinite(values[-1]) for values in history.history.values())
