@@ -89,6 +89,7 @@ class LiveDashboard(keras.callbacks.Callback):
         self.final_epoch = self.params.get("epochs")
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.epochs_before = epoch
         self.epoch_started = self.last_shown = time.perf_counter()
         self.rows = [row for row in self.rows if row["epoch"] <= epoch]
 
@@ -96,9 +97,8 @@ class LiveDashboard(keras.callbacks.Callback):
         now = time.perf_counter()
         if self.refresh_seconds is None or now - self.last_shown < self.refresh_seconds:
             return
-        steps = self.params.get("steps") or batch + 1
-        done = (batch + 1) / steps
-        epoch = self.rows[-1]["epoch"] + done if self.rows else done
+        done = (batch + 1) / (self.params.get("steps") or batch + 1)  # fraction of this epoch
+        epoch = self.epochs_before + done
         self.speed = self.images_per_epoch * done / (now - self.epoch_started)
         row = {"epoch": epoch, **{name: float(logs[name]) for name in METRIC_NAMES if name in (logs or {})}}
         self.show(self.render(f"{epoch:.2f}", [*self.rows, row]))

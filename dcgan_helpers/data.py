@@ -163,9 +163,9 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
     """
     def randomness(step):
         noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
-        swap_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
+        draws_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
         return (tf.random.stateless_normal([config.batch_size, config.noise_dim], seed=noise_key),
-                tf.random.stateless_uniform([config.batch_size, DRAWS_PER_IMAGE], seed=swap_key))
+                tf.random.stateless_uniform([config.batch_size, DRAWS_PER_IMAGE], seed=draws_key))
 
     steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
     combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)

@@ -1,6 +1,7 @@
 """The DCGAN training step: both networks updated from one batch, driven by ``keras.Model.fit``."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -152,9 +153,9 @@ def mean_discriminator_output(discriminator, images, batch_size: int = 256) -> f
     On the training images and on real images D never saw, the two figures should be close; when
     the first climbs towards 1 while the second falls, D is memorising the training set.
     """
-    scores = [
-        ops.mean(ops.sigmoid(discriminator(to_unit_range(images[start: start + batch_size]), training=False)))
-        * len(images[start: start + batch_size])
+    probabilities = [
+        ops.convert_to_numpy(ops.sigmoid(discriminator(to_unit_range(images[start: start + batch_size]),
+                                                       training=False)))
         for start in range(0, len(images), batch_size)
     ]
-    return float(sum(float(score) for score in scores) / len(images))
+    return float(np.mean(np.concatenate(probabilities)))

@@ -102,11 +102,11 @@ def hand_photo(name: str, path=None) -> np.ndarray:
     """One original photo (e.g. ``"Hand_0000002.jpg"``) as uint8 RGB, from the folder or from Hands.zip."""
     source, archive, _ = find_hands(path)
     if archive is None:
-        member = source / name
+        member = source / name if (source / name).is_file() else None
     else:
         with zipfile.ZipFile(archive) as opened:
             member = next((member for member in opened.namelist() if member.endswith(f"{IMAGE_FOLDER}/{name}")), None)
-    if member is None or (archive is None and not member.is_file()):
+    if member is None:
         raise DataNotFoundError(f"{archive or source} has no {IMAGE_FOLDER}/{name}")
     return original_photos([member], archive)[0]
 
