@@ -54,6 +54,29 @@ def test_the_hands_preset_smooths_real_targets_only():
     assert np.allclose(real_targets, 0.9) and np.all(np.asarray(fake_targets) == 0)
 
 
+def test_the_loss_of_a_training_step_uses_the_smoothed_real_target_and_zero_for_fakes():
+    from dcgan_helpers.config import preset
+    from dcgan_helpers.gan import DRAWS_PER_IMAGE
+
+    config = preset("hands64").replace(image_size=32, generator_filters=8, discriminator_filters=8, batch_size=8,
+                                       precision="float32")
+    gan = build_dcgan(config)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (8, 32, 32, 3)).astype(np.float32)
+    noise = rng.standard_normal((8, 100)).astype(np.float32)
+    real_logits = np.asarray(gan.discriminator(images, training=True), np.float64)  # before the step's update
+    fake_logits = np.asarray(gan.discriminator(gan.generator(noise, training=True), training=True), np.float64)
+
+    def cross_entropy(logits, target):
+        return np.mean(np.logaddexp(0, logits) - target * logits)
+
+    expected = cross_entropy(real_logits, 0.9) + cross_entropy(fake_logits, 0.0)
+    logs = gan.train_step((images, noise, rng.uniform(size=(8, DRAWS_PER_IMAGE)).astype(np.float32)))
+    assert float(logs["d_loss"]) == pytest.approx(expected, rel=1e-4)
+    assert float(logs["d_loss"]) != pytest.approx(cross_entropy(real_logits, 1.0) + cross_entropy(fake_logits, 0.0),
+                                                  rel=1e-4)
+
+
 def images_for(config, count=64):
     return np.random.default_rng(0).integers(0, 256, (count, config.image_size, config.image_size, config.channels),
                                              dtype=np.uint8)
