@@ -83,14 +83,18 @@ def archive_members(archive: Path) -> list[str]:
     return members
 
 
+def image_names(source: Path, archive: Path | None) -> list:
+    """The CelebA photos of a folder (paths) or of a zip (member names), in file-number order."""
+    return archive_members(archive) if archive is not None else sorted(source.glob("*.jpg"))
+
+
 def celeba_photos(count: int = 4, path=None) -> list[np.ndarray]:
     """The first ``count`` published photos (178×218, uint8 RGB), to compare with the prepared faces."""
     found = find_celeba(path)
     if found is None:
         raise DataNotFoundError(f"CelebA was not found. {manual_download_hint(path)}")
     source, archive = found
-    names = archive_members(archive)[:count] if archive is not None else sorted(source.glob("*.jpg"))[:count]
-    return original_photos(names, archive)
+    return original_photos(image_names(source, archive)[:count], archive)
 
 
 def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = False, mirrors=MIRRORS) -> np.ndarray:
@@ -111,6 +115,6 @@ def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = Fal
         raise DataNotFoundError(f"CelebA was not found in {searched}. {manual_download_hint(path)}, "
                                 "or call load_celeba(download=True)")
     source, archive = found
-    names = archive_members(archive) if archive is not None else sorted(source.glob("*.jpg"))
+    names = image_names(source, archive)
     manifest = {"dataset": "celeba", "size": size, "channels": 3, "square": "crop", "crop": crop}
     return prepared_images(source, names, manifest, cache_name="celeba", archive=archive)

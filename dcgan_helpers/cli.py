@@ -115,6 +115,11 @@ def add_session_arguments(command) -> None:
                          help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
 
+def training_images(args, config):
+    """The images the session trains on, checked against its config (the subset comes from the config)."""
+    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
+
+
 def run_train(args) -> None:
     overrides = parse_assignments(args.overrides)
     if "dataset" in overrides:
@@ -123,14 +128,14 @@ def run_train(args) -> None:
     if args.offset is None:
         config = starting_config.replace(**overrides)
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
-        images = check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
+        images = training_images(args, config)
         session = Session.create(config, args.runs_dir, number=args.training)
     else:
         session = Session.open(args.dataset, args.training, args.runs_dir)
         session.check_resume_point(args.offset)
         config = session.config.replace(**overrides)
         session.check_config_change(config)
-        images = check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
+        images = training_images(args, config)
         session.update_config(config)
     print(describe(config))
     chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""

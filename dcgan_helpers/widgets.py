@@ -35,6 +35,17 @@ def draw(generator, latent_vectors) -> np.ndarray:
     return images[..., 0] if images.shape[-1] == 1 else images
 
 
+class Shown:
+    """Shown as its ``widget`` when it is the last value of a notebook cell."""
+
+    widget: widgets.Widget
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
 class LatestOnly:
     """Run ``work(request)`` in a background thread, always on the newest request.
 
@@ -77,7 +88,7 @@ class LatestOnly:
                     self.condition.notify_all()
 
 
-class LatentExplorer:
+class LatentExplorer(Shown):
     """A seed picker, a "random" button, one slider per latent direction and a truncation slider.
 
     Directions: by default the principal directions of the generator's output
@@ -159,13 +170,8 @@ class LatentExplorer:
     def _show_error(self, error):
         self.message.value = f"could not draw: {error}"
 
-    def _ipython_display_(self):
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class Interpolator:
+class Interpolator(Shown):
     """Walk from one seed's picture to another's: a frame slider, a strip of every frame, GIF export.
 
     Spherical interpolation (the default) keeps z at a typical length all the way; the straight
@@ -241,13 +247,8 @@ class Interpolator:
         except (OSError, ValueError) as error:
             self.message.value = f"could not save the GIF: {error}"
 
-    def _ipython_display_(self):
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class LatentArithmetic:
+class LatentArithmetic(Shown):
     """Pick samples for three concepts A, B, C and see A − B + C, as in the DCGAN paper's face arithmetic.
 
     The grid shows ``count`` samples; the menu under each assigns it to a concept. The result row
@@ -306,13 +307,8 @@ class LatentArithmetic:
         self.message.value = ("mean A, mean B, mean C, then A − B + C and four neighbours "
                               f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")
 
-    def _ipython_display_(self):
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class Playground:
+class Playground(Shown):
     """Try hyperparameters: set them, press Start, watch samples and curves live, Stop at any time.
 
     Each Start creates a new session (``playground.session``) and trains it in a background
@@ -414,8 +410,3 @@ class Playground:
             self.status.value = f"<b>Training failed:</b> {type(error).__name__}: {error}"
         finally:
             self.start_button.disabled, self.stop_button.disabled = False, True
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
