@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from train_step import fastest_images_per_second, helper_pass, pipeline_images_per_second  # noqa: E402
 
-from dcgan_helpers.config import preset  # noqa: E402
+from dcgan_helpers.datasets import preset  # noqa: E402
 from dcgan_helpers.image_folder import load_image_folder  # noqa: E402
 
 

@@ -25,12 +25,13 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 from tutorial_loop import tutorial_train_step  # noqa: E402
 
-from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import batches_per_epoch, load_fashion_mnist, training_dataset  # noqa: E402
+from dcgan_helpers.datasets import preset  # noqa: E402
 from dcgan_helpers.device import describe  # noqa: E402
 from dcgan_helpers.fashion_classifier import FashionMNISTJudge  # noqa: E402
+from dcgan_helpers.fashion_mnist import load_fashion_mnist  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.latent import generate  # noqa: E402
+from dcgan_helpers.pipeline import batches_per_epoch, training_dataset  # noqa: E402
 
 TUTORIAL_NOISE_DIM, TUTORIAL_BATCH_SIZE, TUTORIAL_LEARNING_RATE = 100, 256, 1e-4
 

@@ -20,11 +20,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tutorial_loop import tutorial_train_step  # noqa: E402
 
-from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import make_dataset, training_dataset  # noqa: E402
+from dcgan_helpers.datasets import preset  # noqa: E402
 from dcgan_helpers.device import dtype_policy, steps_per_execution, uses_xla  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.models import build_discriminator, build_generator  # noqa: E402
+from dcgan_helpers.pipeline import make_dataset, training_dataset  # noqa: E402
 
 
 def training_images(config, count: int) -> np.ndarray:

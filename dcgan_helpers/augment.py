@@ -8,15 +8,15 @@ G's gradient passes through them and G is not pushed to draw augmented-looking i
 
 import tensorflow as tf
 
-DRAWS = 4  # uniform numbers per image: brightness, contrast, vertical and horizontal shift
 MAX_SHIFT = 0.125  # shifts go up to 1/8 of the image side, as in DiffAugment
 
 
 def augment(images, draws):
     """Images in [-1, 1] (batch, size, size, channels) with brightness, contrast and position changed.
 
-    ``draws`` (batch, 4) of uniform numbers in [0, 1) decide each image's changes, so a step's
-    augmentation is as reproducible as its noise: brightness ±0.25, contrast ×0.75 to ×1.25, and a
+    ``draws`` (batch, 4) of uniform numbers in [0, 1) decide each image's brightness, contrast, vertical
+    and horizontal shift (``pipeline.AUGMENT_DRAWS`` of a step's draws), so a step's augmentation is as
+    reproducible as its noise: brightness ±0.25, contrast ×0.75 to ×1.25, and a
     shift of up to 1/8 of the side with the uncovered border filled with 0 (mid-grey).
     """
     images = tf.convert_to_tensor(images)

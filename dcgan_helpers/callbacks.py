@@ -11,8 +11,9 @@ import numpy as np
 from .errors import TrainingDiverged, TrainingStopped
 from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import METRIC_NAMES
+from .images import image_grid
 from .latent import generate
-from .viz import dashboard_png, gif_from_files, image_grid, save_image
+from .viz import dashboard_png, gif_from_files, save_image
 
 
 class DivergenceGuard(keras.callbacks.Callback):

@@ -33,12 +33,14 @@ start_tensorflow_quietly()
 
 
 from . import latent  # noqa: E402
-from .config import parse_assignments, preset  # noqa: E402
-from .data import check_images, load_images  # noqa: E402
+from .config import parse_assignments  # noqa: E402
+from .datasets import DATASETS, load_images, preset  # noqa: E402
 from .device import describe  # noqa: E402
 from .errors import TrainingDiverged, UsageError  # noqa: E402
+from .images import to_uint8, without_gray_channel  # noqa: E402
+from .pipeline import check_images  # noqa: E402
 from .session import Session  # noqa: E402
-from .viz import save_image, to_uint8  # noqa: E402
+from .viz import save_image  # noqa: E402
 
 
 def positive_int(text: str) -> int:
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_session_arguments(command) -> None:
     command.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
-                         help="dataset preset: fashion_mnist (default), celeba64, hands64, folder")
+                         help="; ".join(f"{entry.name}: {entry.description}" for entry in DATASETS.values()))
     command.add_argument("--runs-dir", type=Path, default=None, metavar="DIR",
                          help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
@@ -153,10 +155,10 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    images = to_uint8(latent.generate(generator, args.num, args.seed))
+    images = without_gray_channel(to_uint8(latent.generate(generator, args.num, args.seed)))
     out = args.out or session.path / "generated"
     for index, image in enumerate(images):
-        save_image(out / f"image_{index:04d}.png", image.squeeze(-1) if image.shape[-1] == 1 else image)
+        save_image(out / f"image_{index:04d}.png", image)
     print(f"wrote {len(images)} images to {out}")
 
 

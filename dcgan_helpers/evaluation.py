@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .data import load_images
+from .datasets import load_images
 from .files import write_text_atomically
 from .latent import generate
 from .locations import download_dir

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
-from .data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from .errors import DataFormatError
+from .fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 from .files import atomic_path, write_text_atomically
+from .images import to_float, with_channel_axis
 from .metrics import class_coverage, feature_statistics, frechet_distance_from_statistics
-from .viz import to_unit_range
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 WEIGHTS_PATH = ASSETS_DIR / "fashion_mnist_classifier.npz"
@@ -45,12 +44,10 @@ def build_classifier() -> keras.Model:
 
 def as_classifier_input(images) -> np.ndarray:
     """(N, 28, 28[, 1]) images, uint8 or float in [-1, 1], as the float32 [-1, 1] batch the classifier reads."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
+    images = with_channel_axis(images)
     if images.shape[1:] != (28, 28, 1):
         raise DataFormatError(f"the Fashion-MNIST classifier reads 28×28 grayscale images, got shape {images.shape}")
-    return to_unit_range(images)
+    return to_float(images).numpy()
 
 
 def train_classifier(images, labels, epochs: int = 8, seed: int = 0, verbose="auto") -> keras.Model:
@@ -121,11 +118,8 @@ class FashionMNISTJudge:
 
     def __init__(self, classifier: keras.Model | None = None, reference_images=None, data_dir=None):
         self.classifier = classifier or load_classifier()
-        both = keras.Model(self.classifier.inputs,
-                           [self.classifier.get_layer(FEATURE_LAYER).output, *self.classifier.outputs])
-        # one trace for every batch size, so judging many sets never retraces
-        self._forward = tf.function(lambda batch: both(batch, training=False),
-                                    input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+        self.features_and_logits = keras.Model(
+            self.classifier.inputs, [self.classifier.get_layer(FEATURE_LAYER).output, *self.classifier.outputs])
         if reference_images is None:
             reference_images, _ = load_fashion_mnist(data_dir, split="test")
         self.reference_count = len(reference_images)
@@ -133,12 +127,9 @@ class FashionMNISTJudge:
 
     def features_and_classes(self, images, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """The 128 features and the predicted class of each image."""
-        images = as_classifier_input(images)
-        features, logits = zip(
-            *(self._forward(images[start: start + batch_size]) for start in range(0, len(images), batch_size)),
-            strict=True,
-        )
-        return np.concatenate(features), np.concatenate(logits).argmax(axis=1)
+        features, logits = self.features_and_logits.predict(as_classifier_input(images), batch_size=batch_size,
+                                                            verbose=0)
+        return features, logits.argmax(axis=1)
 
     def evaluate(self, images) -> QualityReport:
         """Fréchet distance and class coverage of generated images (uint8, or float in [-1, 1])."""

@@ -5,15 +5,15 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .augment import DRAWS as AUGMENT_DRAWS
 from .augment import augment
 from .config import GANConfig
 from .device import steps_per_execution, uses_loss_scaling, uses_xla
+from .images import to_float
+from .latent import generate
 from .models import build_discriminator, build_generator
-from .viz import to_unit_range
+from .pipeline import FAKE_AUGMENT_DRAWS, LABEL_SWAP_DRAWS, REAL_AUGMENT_DRAWS
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
-DRAWS_PER_IMAGE = 2 + 2 * AUGMENT_DRAWS  # uniform numbers a step uses per image: label swaps, then augmentations
 
 
 def discriminator_loss(real_logits, fake_logits, real_targets, fake_targets):
@@ -31,7 +31,7 @@ def generator_loss(fake_logits):
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
-    Each step takes a batch of real images with its noise (from ``data.training_dataset``),
+    Each step takes a batch of real images with its noise (from ``pipeline.training_dataset``),
     generates one fake batch, and passes the real and the fake batch through D separately (so
     BatchNorm never mixes their statistics). Both networks are updated from the same forward
     pass, as in the TensorFlow DCGAN tutorial. Under a ``tf.distribute`` strategy each replica
@@ -84,15 +84,15 @@ class DCGAN(keras.Model):
     def discriminator_targets(self, draws):
         """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap.
 
-        ``draws`` holds uniform numbers per image (see DRAWS_PER_IMAGE); a real (fake) target swaps
-        where the first (second) number is below ``label_noise``.
+        ``draws`` holds a step's uniform numbers per image (laid out in ``pipeline``); a real (fake) target
+        swaps where the first (second) label-swap number is below ``label_noise``.
         """
         batch_size = ops.shape(draws)[0]
         real_target = 1.0 - self.config.label_smoothing
         real_targets = ops.full((batch_size, 1), real_target)
         fake_targets = ops.zeros((batch_size, 1))
         if self.config.label_noise > 0:
-            swap = draws[:, :2] < self.config.label_noise
+            swap = draws[:, LABEL_SWAP_DRAWS] < self.config.label_noise
             real_targets = ops.where(swap[:, :1], 0.0, real_targets)
             fake_targets = ops.where(swap[:, 1:], real_target, fake_targets)
         return real_targets, fake_targets
@@ -104,8 +104,8 @@ class DCGAN(keras.Model):
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generator(noise, training=True)
             if self.config.augment:  # the same kind of change on both sides, so D cannot tell them apart by it
-                real_images = augment(real_images, draws[:, 2: 2 + AUGMENT_DRAWS])
-                fake_images = augment(fake_images, draws[:, 2 + AUGMENT_DRAWS:])
+                real_images = augment(real_images, draws[:, REAL_AUGMENT_DRAWS])
+                fake_images = augment(fake_images, draws[:, FAKE_AUGMENT_DRAWS])
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
@@ -126,10 +126,10 @@ class DCGAN(keras.Model):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables, strict=True))
 
-    def sample(self, count: int, seed: int = 0):
-        """``count`` generated images in [-1, 1]; the same seed always gives the same noise."""
-        noise = keras.random.normal((count, self.noise_dim), seed=seed)
-        return self.generator(noise, training=False)
+    def sample(self, count: int, seed: int = 0) -> np.ndarray:
+        """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
+        here, in ``latent.generate`` and in ``dcgan generate --seed``."""
+        return generate(self.generator, count, seed)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:
@@ -153,9 +153,5 @@ def mean_discriminator_output(discriminator, images, batch_size: int = 256) -> f
     On the training images and on real images D never saw, the two figures should be close; when
     the first climbs towards 1 while the second falls, D is memorising the training set.
     """
-    probabilities = [
-        ops.convert_to_numpy(ops.sigmoid(discriminator(to_unit_range(images[start: start + batch_size]),
-                                                       training=False)))
-        for start in range(0, len(images), batch_size)
-    ]
-    return float(np.mean(np.concatenate(probabilities)))
+    logits = discriminator.predict(to_float(images), batch_size=batch_size, verbose=0)
+    return float(np.mean(ops.convert_to_numpy(ops.sigmoid(logits))))

@@ -15,8 +15,8 @@ import tensorflow as tf
 
 from .errors import DataNotFoundError, UsageError
 from .files import atomic_path
+from .images import to_float, with_channel_axis
 from .metrics import feature_statistics, frechet_distance_from_statistics, kernel_distance
-from .viz import to_unit_range
 
 INPUT_SIZE = 299
 FEATURE_COUNT = 2048
@@ -26,13 +26,21 @@ RECOMMENDED_SAMPLES = 10_000
 def inception_input(images) -> tf.Tensor:
     """uint8 or [-1, 1] float images (N, H, W, 1 or 3) → float32 (N, 299, 299, 3) in [-1, 1], the range
     InceptionV3 was trained on; grayscale is repeated into 3 channels; resizing is antialiased."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
+    return resized_for_inception(checked_images(images))
+
+
+def checked_images(images) -> np.ndarray:
+    """A batch (N, H, W, 1 or 3) with its channel axis, or a UsageError saying what was expected."""
+    images = with_channel_axis(images)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise UsageError(f"expected images (N, H, W, 1 or 3), got shape {images.shape}")
-    pixels = tf.convert_to_tensor(to_unit_range(images))
-    if images.shape[-1] == 1:
+    return images
+
+
+def resized_for_inception(images) -> tf.Tensor:
+    """The TensorFlow part of ``inception_input``, which also runs inside a ``tf.data`` pipeline."""
+    pixels = to_float(images)
+    if pixels.shape[-1] == 1:
         pixels = tf.repeat(pixels, 3, axis=-1)
     resized = tf.image.resize(pixels, (INPUT_SIZE, INPUT_SIZE), method="bilinear", antialias=True)
     return tf.clip_by_value(resized, -1.0, 1.0)
@@ -49,23 +57,19 @@ class InceptionFeatures:
     def __init__(self, weights: str | None = "imagenet"):
         self.weights = weights
         try:
-            network = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
+            self.network = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
                                                      input_shape=(INPUT_SIZE, INPUT_SIZE, 3))
         except Exception as error:  # no network, a proxy, a refused download: all mean "no weights here"
             raise DataNotFoundError(
                 f"InceptionV3's ImageNet weights could not be downloaded ({error}); FID and KID need them. "
                 "Run where the internet is reachable (e.g. Colab) or use the Fashion-MNIST classifier metric"
             ) from error
-        self._forward = tf.function(lambda batch: network(batch, training=False),
-                                    input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
         self.name = f"inception_v3_{weights or 'untrained'}"
 
     def __call__(self, images, batch_size: int = 50) -> np.ndarray:
-        images = np.asarray(images)
-        return np.concatenate([
-            self._forward(inception_input(images[start: start + batch_size])).numpy()
-            for start in range(0, len(images), batch_size)
-        ])
+        """Features of images (uint8 or [-1, 1]), resized batch by batch so only one batch is ever 299×299."""
+        batches = tf.data.Dataset.from_tensor_slices(checked_images(images)).batch(batch_size)
+        return self.network.predict(batches.map(resized_for_inception), verbose=0)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ import numpy as np
 from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, MetricCallback, SampleGrid
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
-from .data import batches_per_epoch, training_dataset
 from .device import default_strategy
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
+from .latent import noise
+from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
@@ -172,12 +173,9 @@ class Session:
         self.check_resume_point(epoch)
         gan = build_dcgan(self.config, strategy)
         if epoch == 0:
-            noise = np.random.default_rng(self.config.seed).standard_normal(
-                (self.config.preview_count, self.config.noise_dim)
-            ).astype(np.float32)
-            return gan, 0, noise
-        _, step, noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
-        return gan, step, noise
+            return gan, 0, noise(self.config.preview_count, self.config.noise_dim, self.config.seed)
+        _, step, preview_noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
+        return gan, step, preview_noise
 
     def train(
         self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live=False,

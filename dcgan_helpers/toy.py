@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from .latent import noise
+
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 
 
@@ -172,8 +174,7 @@ class ToyGAN:
         return self.history
 
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
-        noise = np.random.default_rng(seed).standard_normal((count, self.settings.noise_dim)).astype(np.float32)
-        return self.generator(noise, training=False).numpy()
+        return self.generator(noise(count, self.settings.noise_dim, seed), training=False).numpy()
 
     def probability_real(self, points) -> np.ndarray:
         """D's probability that each point is real."""

@@ -1,4 +1,4 @@
-"""Pictures of a GAN at work: image grids, PNG and GIF files, and loss curves."""
+"""Pictures of a GAN at work: generated pictures, PNG and GIF files, loss curves and the live dashboard."""
 
 import io
 from pathlib import Path
@@ -7,41 +7,12 @@ import imageio.v3 as iio
 import numpy as np
 
 from .files import atomic_path
+from .images import to_uint8, without_gray_channel
 
 
-def to_uint8(images) -> np.ndarray:
-    """Map images from [-1, 1] (the tanh range) to 0..255 bytes."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def to_unit_range(images) -> np.ndarray:
-    """The inverse of ``to_uint8``: bytes 0..255 to float32 in [-1, 1]; float images are kept as they are."""
-    images = np.asarray(images)
-    return images.astype(np.float32) / 127.5 - 1.0 if images.dtype == np.uint8 else images.astype(np.float32)
-
-
-def image_grid(images, columns: int | None = None, padding: int = 2) -> np.ndarray:
-    """Tile a batch (N, H, W, C) into one uint8 picture; float input is read as [-1, 1].
-
-    Grayscale grids come back as (H, W), colour grids as (H, W, 3), ready for any image writer.
-    """
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        images = to_uint8(images)
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    count, height, width, channels = images.shape
-    columns = columns or int(np.ceil(np.sqrt(count)))
-    rows = int(np.ceil(count / columns))
-    grid = np.full(
-        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels), 255, np.uint8
-    )
-    for index, image in enumerate(images):
-        top = padding + (index // columns) * (height + padding)
-        left = padding + (index % columns) * (width + padding)
-        grid[top: top + height, left: left + width] = image
-    return grid[..., 0] if channels == 1 else grid
+def pictures(generator, latent_vectors) -> np.ndarray:
+    """uint8 images (count, height, width[, 3]) of a batch of latent vectors; grayscale loses its channel axis."""
+    return without_gray_channel(to_uint8(generator(np.asarray(latent_vectors, np.float32), training=False)))
 
 
 def save_image(path, image) -> None:

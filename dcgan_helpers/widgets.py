@@ -1,7 +1,7 @@
-"""ipywidgets for playing with a GAN in a notebook: latent sliders, interpolation, a training playground.
+"""ipywidgets for exploring a trained generator: latent sliders, interpolation, vector arithmetic.
 
 Only core ipywidgets are used, so the same widgets work in JupyterLab, Jupyter Notebook and
-Colab. Drawing and training run in background threads: the kernel keeps answering clicks,
+Colab. Drawing runs in a background thread: the kernel keeps answering clicks,
 and a burst of slider moves draws only the newest state instead of queueing stale pictures.
 """
 
@@ -11,28 +11,9 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from .config import GANConfig
-from .errors import TrainingStopped, UsageError
+from .images import enlarge, screen_scale
 from .latent import concept_vector, interpolate, noise, principal_directions
-from .viz import png_bytes, save_gif, to_uint8
-
-SCREEN_PIXELS = 256  # images are enlarged to about this size on screen
-
-
-def screen_scale(image_size: int) -> int:
-    """How many times to enlarge an image so it shows at about SCREEN_PIXELS (9x for 28 px, 4x for 64 px)."""
-    return max(1, SCREEN_PIXELS // image_size)
-
-
-def enlarge(image: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement, so pixels stay sharp squares."""
-    return image.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def draw(generator, latent_vectors) -> np.ndarray:
-    """uint8 images (count, height, width[, 3]) of a batch of latent vectors; grayscale loses its channel axis."""
-    images = to_uint8(generator(np.asarray(latent_vectors, np.float32), training=False))
-    return images[..., 0] if images.shape[-1] == 1 else images
+from .viz import pictures, png_bytes, save_gif
 
 
 class Shown:
@@ -164,7 +145,7 @@ class LatentExplorer(Shown):
         self.renderer.request(self.latent_vector())
 
     def _draw(self, latent_vector):
-        self.image.value = png_bytes(enlarge(draw(self.generator, [latent_vector])[0], self.scale))
+        self.image.value = png_bytes(enlarge(pictures(self.generator, [latent_vector])[0], self.scale))
         self.message.value = ""
 
     def _show_error(self, error):
@@ -229,7 +210,7 @@ class Interpolator(Shown):
         self.renderer.request(self.latent_path())
 
     def _draw(self, path):
-        self.frames = list(draw(self.generator, path))
+        self.frames = list(pictures(self.generator, path))
         with self.frame.hold_trait_notifications():
             self.frame.max = len(self.frames) - 1
             self.frame.value = min(self.frame.value, self.frame.max)
@@ -263,7 +244,7 @@ class LatentArithmetic(Shown):
         self.generator, self.spread = generator, spread
         self.candidates = noise(count, generator.input_shape[-1], seed)
         self.scale = scale or max(1, screen_scale(generator.output_shape[1]) // 2)
-        thumbnails = draw(generator, self.candidates)
+        thumbnails = pictures(generator, self.candidates)
         width = f"{thumbnails.shape[2] * self.scale}px"
         self.pickers = [widgets.Dropdown(options=["—", *self.CONCEPTS], value="—", layout=widgets.Layout(width=width))
                         for _ in range(count)]
@@ -300,113 +281,9 @@ class LatentArithmetic(Shown):
             return
         averages = [self.candidates[self.chosen(concept)].mean(axis=0) for concept in self.CONCEPTS]
         wobble = np.random.default_rng(0).uniform(-self.spread, self.spread, (4, len(result))).astype(np.float32)
-        pictures = draw(self.generator, [*averages, result, *(result + wobble)])
-        gap = np.full_like(pictures[0][:, :4], 255)
-        row = [pictures[0], gap, pictures[1], gap, pictures[2], gap, gap, pictures[3], *pictures[4:]]
+        drawn = pictures(self.generator, [*averages, result, *(result + wobble)])
+        gap = np.full_like(drawn[0][:, :4], 255)
+        row = [drawn[0], gap, drawn[1], gap, drawn[2], gap, gap, drawn[3], *drawn[4:]]
         self.result.value = png_bytes(enlarge(np.concatenate(row, axis=1), self.scale))
         self.message.value = ("mean A, mean B, mean C, then A − B + C and four neighbours "
                               f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")
-
-
-class Playground(Shown):
-    """Try hyperparameters: set them, press Start, watch samples and curves live, Stop at any time.
-
-    Each Start creates a new session (``playground.session``) and trains it in a background
-    thread, so the notebook stays usable. Stop ends the run after the step in progress; the
-    session keeps its last finished epoch and can be resumed or explored like any other.
-    """
-
-    def __init__(self, config: GANConfig, images, epochs: int = 5, runs_dir=None, refresh_seconds: float = 2.0):
-        self.config, self.images, self.runs_dir, self.refresh_seconds = config, images, runs_dir, refresh_seconds
-        batch_sizes = sorted({16, 32, 64, 128, 256, config.batch_size})
-        learning_rate = dict(base=10, min=-5, max=-2, step=0.1, readout_format=".1e")
-        self.controls = {
-            "generator_learning_rate": widgets.FloatLogSlider(config.generator_learning_rate, description="G lr",
-                                                              **learning_rate),
-            "discriminator_learning_rate": widgets.FloatLogSlider(config.discriminator_learning_rate,
-                                                                  description="D lr", **learning_rate),
-            "beta_1": widgets.FloatSlider(config.beta_1, min=0.0, max=0.95, step=0.05, description="Adam β1"),
-            "batch_size": widgets.Dropdown(options=batch_sizes, value=config.batch_size, description="batch size"),
-            "label_smoothing": widgets.FloatSlider(config.label_smoothing, min=0.0, max=0.3, step=0.05,
-                                                   description="smoothing"),
-            "noise_dim": widgets.IntText(config.noise_dim, description="noise dim"),
-        }
-        self.epochs = widgets.IntText(epochs, description="epochs")
-        self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
-        self.status = widgets.HTML("Set the values, then press Start.")
-        self.image = widgets.Image(format="png")
-        self.session = None
-        self.thread = None
-        self.outcome = None  # after a run: "finished", "stopped", or the exception that ended it
-        self.stop_requested = threading.Event()
-        self.start_button.on_click(lambda button: self.start())
-        self.stop_button.on_click(lambda button: self.stop())
-        self.widget = widgets.VBox([
-            widgets.HBox([widgets.VBox(list(self.controls.values())[:3]),
-                          widgets.VBox([*list(self.controls.values())[3:], self.epochs])]),
-            widgets.HBox([self.start_button, self.stop_button]), self.status, self.image,
-        ])
-
-    def chosen_config(self) -> GANConfig:
-        """The config with the controls' values; raises ConfigError for values the models cannot take."""
-        return self.config.replace(**{name: control.value for name, control in self.controls.items()})
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def start(self):
-        """Start a new session with the chosen values; returns it, or None when a value is refused."""
-        if self.running:
-            self.status.value = "A run is going on: press Stop first."
-            return None
-        try:
-            config = self.chosen_config()
-            if self.epochs.value < 1:
-                raise UsageError(f"epochs must be at least 1, not {self.epochs.value}")
-        except UsageError as error:
-            self.status.value = f"<b>Not started:</b> {error}"
-            return None
-        from .session import Session
-
-        self.session = Session.create(config, self.runs_dir)
-        self.stop_requested.clear()
-        self.outcome = None
-        self.start_button.disabled, self.stop_button.disabled = True, False
-        self.status.value = f"Training session {self.session.number} for {self.epochs.value} epochs…"
-        self.thread = threading.Thread(target=self._train, args=(self.session, self.epochs.value), daemon=True,
-                                       name="dcgan-playground")
-        self.thread.start()
-        return self.session
-
-    def stop(self) -> None:
-        """Ask the run to end after the step in progress."""
-        self.stop_requested.set()
-
-    def wait(self, timeout: float | None = None):
-        """Block until the run ends (for scripts and tests); returns the session."""
-        if self.thread is not None:
-            self.thread.join(timeout)
-        return self.session
-
-    def _train(self, session, epochs: int):
-        from .callbacks import StopWhenAsked
-
-        def show(png):
-            self.image.value = png
-
-        try:
-            session.train(self.images, epochs, live=show, refresh_seconds=self.refresh_seconds,
-                          callbacks=[StopWhenAsked(self.stop_requested)])
-            self.outcome = "finished"
-            self.status.value = (f"Finished: session {session.number} has {session.last_epoch} epochs. "
-                                 "Explore it with <code>LatentExplorer(playground.session.load_generator())</code>.")
-        except TrainingStopped as stopped:
-            self.outcome = "stopped"
-            self.status.value = f"Stopped: {stopped}. Resume: <code>playground.session.train(images, EPOCHS)</code>."
-        except Exception as error:  # noqa: BLE001 - shown to the reader; the thread has no one else to tell
-            self.outcome = error
-            self.status.value = f"<b>Training failed:</b> {type(error).__name__}: {error}"
-        finally:
-            self.start_button.disabled, self.stop_button.disabled = False, True

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dcgan_helpers.config import preset  # noqa: E402
+from dcgan_helpers.datasets import preset  # noqa: E402
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 IN_CI = os.environ.get("CI") == "true"

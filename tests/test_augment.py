@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from dcgan_helpers.augment import augment
-from dcgan_helpers.gan import DRAWS_PER_IMAGE, build_dcgan
+from dcgan_helpers.gan import build_dcgan
+from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
 
 
 def pictures(count=3, size=16, channels=3, seed=0):
@@ -52,7 +53,7 @@ def test_a_step_with_augmentation_changes_what_d_sees(tiny_config):
 
 
 def test_augmented_training_compiles_with_xla_and_mixed_precision(tiny_config):
-    from dcgan_helpers.data import training_dataset
+    from dcgan_helpers.pipeline import training_dataset
 
     config = tiny_config.replace(augment=True, jit_compile=True, precision="mixed_bfloat16")
     images = np.random.default_rng(0).integers(0, 256, (32, 28, 28, 1), dtype=np.uint8)

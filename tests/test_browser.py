@@ -25,7 +25,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 EXPLORER_CELL = """\
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_generator
 from dcgan_helpers.widgets import LatentExplorer
 

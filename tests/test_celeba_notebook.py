@@ -11,7 +11,7 @@ import nbformat
 from keras import layers
 from test_project import ROOT
 
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_discriminator, build_generator, weight_initializer
 
 NOTEBOOK = ROOT / "notebooks" / "02_celeba_64_dcgan.ipynb"

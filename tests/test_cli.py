@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from conftest import TINY_OVERRIDES, run_dcgan
 
@@ -106,6 +107,24 @@ def test_argument_mistakes_exit_2(workdir, capsys):
             main(arguments)
         assert raised.value.code == 2
     assert "usage: dcgan" in capsys.readouterr().err
+
+
+def test_the_same_seed_gives_the_same_images_through_sample_generate_and_the_command_line(workdir, capsys):
+    from dcgan_helpers.images import to_uint8
+    from dcgan_helpers.latent import generate
+
+    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=2", "1", "1"]) == 0
+    assert main(["generate", "--seed", "5", "--out", "seed5", "1", "100", "6"]) == 0
+    capsys.readouterr()
+    written = np.stack([iio.imread(path) for path in sorted((workdir / "seed5").glob("*.png"))])
+    session = Session.open("fashion_mnist", 1)
+    gan, _, _ = session.restore()
+    from_generate = to_uint8(generate(session.load_generator(), 6, seed=5))[..., 0]
+    from_sample = to_uint8(gan.sample(6, seed=5))[..., 0]
+    assert written.shape == (6, 28, 28)
+    np.testing.assert_array_equal(written, from_generate)
+    np.testing.assert_array_equal(written, from_sample)
+    assert not np.array_equal(from_sample, to_uint8(gan.sample(6, seed=6))[..., 0])
 
 
 def test_divergence_exits_1_naming_the_epoch(workdir, capsys):

@@ -2,11 +2,12 @@ import json
 
 import pytest
 
-from dcgan_helpers.config import MODEL_SHAPING_KEYS, PRESETS, GANConfig, parse_assignments, preset
+from dcgan_helpers.config import MODEL_SHAPING_KEYS, GANConfig, parse_assignments
+from dcgan_helpers.datasets import DATASETS, preset
 from dcgan_helpers.errors import ConfigError
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", DATASETS)
 def test_presets_round_trip_through_json(name, tmp_path):
     config = preset(name)
     assert GANConfig.from_json(config.to_json()) == config

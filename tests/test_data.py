@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from conftest import make_fashion_mnist_folder, write_idx
 
-from dcgan_helpers import data, locations
+from dcgan_helpers import fashion_mnist, locations
 from dcgan_helpers.config import GANConfig
-from dcgan_helpers.data import check_images, load_fashion_mnist, load_images, make_dataset, read_idx
+from dcgan_helpers.datasets import load_images
 from dcgan_helpers.errors import DataFormatError, DataNotFoundError, UsageError
+from dcgan_helpers.fashion_mnist import load_fashion_mnist, read_idx
+from dcgan_helpers.pipeline import check_images, make_dataset
 
 
 def test_read_idx_reads_what_write_idx_wrote(tmp_path):
@@ -46,7 +48,7 @@ def no_system_copies(tmp_path, monkeypatch):
     monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
-    monkeypatch.setattr(data, "_download_fashion_mnist", lambda: None)
+    monkeypatch.setattr(fashion_mnist, "_download_fashion_mnist", lambda: None)
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -142,8 +144,7 @@ def test_images_that_do_not_match_the_config_are_rejected():
 
 
 def test_training_noise_depends_only_on_seed_and_step():
-    from dcgan_helpers.data import training_dataset
-    from dcgan_helpers.gan import DRAWS_PER_IMAGE
+    from dcgan_helpers.pipeline import DRAWS_PER_IMAGE, training_dataset
 
     images, config = small_images(64), GANConfig(batch_size=16, seed=3, noise_dim=5)
     whole = list(training_dataset(images, config).take(6))

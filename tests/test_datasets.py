@@ -20,13 +20,13 @@ from PIL import Image
 
 from dcgan_helpers import celeba, locations
 from dcgan_helpers.celeba import load_celeba
-from dcgan_helpers.config import preset
-from dcgan_helpers.data import make_dataset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.download import Mirror, download, fetch_first
 from dcgan_helpers.errors import ConfigError, DataFormatError, DataNotFoundError, UsageError
 from dcgan_helpers.hands import load_hands
 from dcgan_helpers.image_cache import prepare_image, square
 from dcgan_helpers.image_folder import load_image_folder
+from dcgan_helpers.pipeline import make_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -195,7 +195,7 @@ def test_hands_filters_by_any_column_and_pads_to_square(tmp_path):
 
 
 def test_hands_subset_comes_from_the_config_text_so_a_resumed_session_keeps_it(tmp_path):
-    from dcgan_helpers.data import load_images
+    from dcgan_helpers.datasets import load_images
     from dcgan_helpers.hands import parse_filter
 
     assert parse_filter("aspectOfHand=dorsal right; accessories=0") == {"aspectOfHand": "dorsal right",

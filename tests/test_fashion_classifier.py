@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from conftest import make_fashion_mnist_folder
 
-from dcgan_helpers.data import load_fashion_mnist
 from dcgan_helpers.errors import DataFormatError
 from dcgan_helpers.fashion_classifier import (
     FashionMNISTJudge,
@@ -15,6 +14,7 @@ from dcgan_helpers.fashion_classifier import (
     shipped_report,
     train_classifier,
 )
+from dcgan_helpers.fashion_mnist import load_fashion_mnist
 
 
 def test_input_is_scaled_like_the_generator_output():

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_helpers.data import training_dataset
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
+from dcgan_helpers.pipeline import training_dataset
 
 
 def sigmoid(x):
@@ -46,7 +46,7 @@ def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
 
 def test_the_hands_preset_smooths_real_targets_only():
     """Seed 000: one-sided label smoothing on the discriminator's real labels."""
-    from dcgan_helpers.config import preset
+    from dcgan_helpers.datasets import preset
 
     config = preset("hands64").replace(generator_filters=8, discriminator_filters=8)
     real_targets, fake_targets = build_dcgan(config).discriminator_targets(np.full((8, 2), 0.9, np.float32))
@@ -55,8 +55,8 @@ def test_the_hands_preset_smooths_real_targets_only():
 
 
 def test_the_loss_of_a_training_step_uses_the_smoothed_real_target_and_zero_for_fakes():
-    from dcgan_helpers.config import preset
-    from dcgan_helpers.gan import DRAWS_PER_IMAGE
+    from dcgan_helpers.datasets import preset
+    from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
 
     config = preset("hands64").replace(image_size=32, generator_filters=8, discriminator_filters=8, batch_size=8,
                                        precision="float32")
@@ -134,9 +134,9 @@ def test_sample_is_repeatable_per_seed(tiny_config):
 
 def test_mean_discriminator_output_is_d_s_average_probability_over_batches(tiny_config):
     from dcgan_helpers.gan import mean_discriminator_output
-    from dcgan_helpers.viz import to_unit_range
+    from dcgan_helpers.images import to_float
 
     gan = build_dcgan(tiny_config)
     images = images_for(tiny_config, count=70)
-    expected = float(np.mean(1 / (1 + np.exp(-np.asarray(gan.discriminator(to_unit_range(images)))))))
+    expected = float(np.mean(1 / (1 + np.exp(-np.asarray(gan.discriminator(to_float(images)))))))
     assert mean_discriminator_output(gan.discriminator, images, batch_size=32) == pytest.approx(expected, rel=1e-5)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from dcgan_helpers.config import GANConfig, preset
+from dcgan_helpers.config import GANConfig
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_discriminator, build_generator
 
 
@@ -95,7 +96,7 @@ def test_mixed_precision_computes_in_half_precision_but_returns_float32(precisio
 
 
 def test_layer_table_lists_names_types_shapes_and_parameters():
-    from dcgan_helpers.config import preset
+    from dcgan_helpers.datasets import preset
     from dcgan_helpers.models import build_generator, layer_table
 
     generator = build_generator(preset("celeba64"))

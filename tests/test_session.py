@@ -160,7 +160,8 @@ def test_live_dashboard_shows_every_epoch_and_continues_the_curves_after_resume(
 
 
 def test_dashboard_picture_holds_samples_curves_and_speed(tiny_config):
-    from dcgan_helpers.viz import dashboard_png, image_grid
+    from dcgan_helpers.images import image_grid
+    from dcgan_helpers.viz import dashboard_png
 
     grid = image_grid(np.zeros((4, 28, 28, 1), np.float32))
     rows = [{"epoch": 1, "d_loss": 1.3, "g_loss": 0.8, "d_real": 0.6, "d_fake": 0.4}]

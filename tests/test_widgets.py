@@ -8,11 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.latent import principal_directions
 from dcgan_helpers.models import build_generator
+from dcgan_helpers.playground import Playground
 from dcgan_helpers.session import Session
-from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer, LatestOnly, Playground
+from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer, LatestOnly
 
 
 def contrasty(generator):

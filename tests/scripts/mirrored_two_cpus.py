@@ -18,9 +18,9 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import numpy as np  # noqa: E402
 
 from dcgan_helpers.checkpoint import restore_checkpoint, save_checkpoint  # noqa: E402
-from dcgan_helpers.config import preset  # noqa: E402
-from dcgan_helpers.data import training_dataset  # noqa: E402
+from dcgan_helpers.datasets import preset  # noqa: E402
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan  # noqa: E402
+from dcgan_helpers.pipeline import training_dataset  # noqa: E402
 from dcgan_helpers.session import Session  # noqa: E402
 
 config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
