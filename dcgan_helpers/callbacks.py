@@ -1,4 +1,4 @@
-"""Keras callbacks that run beside ``DCGAN.fit``: divergence guard, sample grids, checkpoints, live dashboard."""
+"""Keras callbacks that run beside ``DCGAN.fit``: divergence stop, sample grids, checkpoints, live dashboard."""
 
 import json
 import math
@@ -16,13 +16,18 @@ from .latent import generate
 from .viz import dashboard_png, gif_from_files, save_image
 
 
-class DivergenceGuard(keras.callbacks.Callback):
-    """Stop at once when a loss turns NaN or infinite, before anything of that epoch is saved."""
+class TerminateOnNaNLosses(keras.callbacks.TerminateOnNaN):
+    """Keras' ``TerminateOnNaN`` for a GAN: stop at once when any logged figure turns NaN or infinite.
+
+    Keras' own callback watches ``logs["loss"]``, which a GAN does not have (it logs ``d_loss`` and
+    ``g_loss``), and lets the epoch end normally. This one raises ``TrainingDiverged`` naming the
+    epoch, so nothing of that epoch is saved and the last good checkpoint stays the resume point.
+    """
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_number = epoch + 1
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
                 raise TrainingDiverged(self.epoch_number, name, float(value))

@@ -4,6 +4,12 @@ Bytes arrive in ``<name>.part`` next to the destination. An interrupted download
 part file, and the next attempt asks the server for the rest (an HTTP Range request). Only a
 complete file whose SHA-256 matches is renamed to its final name, so a failed download never
 leaves a file that later passes as complete.
+
+``keras.utils.get_file`` downloads and checks a hash too, but it starts a broken transfer of
+CelebA's 1.4 GB again from zero, and it stores whatever the server answers: Google Drive's
+"quota exceeded" web page would be saved and only fail its checksum afterwards. Here an
+interrupted transfer resumes, a web page instead of the file is recognised at once, and
+mirrors are tried in turn.
 """
 
 import hashlib
@@ -16,8 +22,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
+
 from .errors import DataFormatError, DataNotFoundError
-from .progress import ProgressBar
 
 CHUNK_BYTES = 1 << 20
 
@@ -65,16 +72,14 @@ def download(url: str, destination, sha256: str | None = None, timeout: float = 
             if have and not resumed:
                 have = 0  # the server ignores Range: start again
             total = have + int(response.headers.get("Content-Length", 0))
+            if not quiet:
+                print(f"downloading {destination.name}" + (f", resuming at {have:,} bytes" if resumed else ""))
+            bar = keras.utils.Progbar(total or None, unit_name="byte", verbose=0 if quiet else 1)
+            bar.update(have)  # a resumed transfer starts where the part file ends
             with open(part, "ab" if resumed else "wb") as stream:
-                bar = None if quiet else ProgressBar(-(-total // CHUNK_BYTES), f"downloading {destination.name}", " MB")
-                if bar and have:
-                    bar.advance(have // CHUNK_BYTES)  # a resumed transfer starts where the part file ends
                 for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
                     stream.write(chunk)
-                    if bar:
-                        bar.advance()
-                if bar:
-                    bar.close()
+                    bar.add(len(chunk))
             if response.headers.get("Content-Length") and part.stat().st_size != total:
                 raise DownloadError(f"{url}: the transfer stopped at {part.stat().st_size:,} of {total:,} bytes "
                                     f"(kept in {part}; the next attempt continues from there)")

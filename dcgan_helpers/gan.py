@@ -70,10 +70,6 @@ class DCGAN(keras.Model):
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
-    def fit(self, *args, shuffle=False, **kwargs):
-        """``keras.Model.fit``; data comes from ``training_dataset``, which already shuffles reproducibly."""
-        return super().fit(*args, shuffle=shuffle, **kwargs)
-
     @property
     def metrics(self):
         return list(self.trackers.values())

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import keras
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DataFormatError
 from .files import atomic_path, write_text_atomically
-from .progress import ProgressBar
 
 SQUARE_METHODS = ("crop", "pad")
 CHUNK_IMAGES = 256
@@ -94,16 +94,17 @@ def build_cache(
 
     count = 0
     data_path = stem.with_suffix(".uint8")
+    print(f"{label}: {len(sources):,} files")
+    bar = keras.utils.Progbar(len(sources), unit_name="image")
     with atomic_path(data_path) as temporary, open(temporary, "wb") as stream, \
-            ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool, \
-            ProgressBar(len(sources), label, " images") as bar:
+            ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for start in range(0, len(sources), CHUNK_IMAGES):
             chunk = sources[start: start + CHUNK_IMAGES]
             for pixels in pool.map(prepared, chunk):
                 if pixels is not None:
                     stream.write(pixels.tobytes())
                     count += 1
-            bar.advance(len(chunk))
+            bar.add(len(chunk))
         if count == 0:
             chosen = f" chosen by the filters {manifest['filters']}" if manifest.get("filters") else ""
             raise DataFormatError(f"none of the {len(sources)} files of {manifest.get('source', 'the source')}"

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .callbacks import Checkpointer, DivergenceGuard, LiveDashboard, MetricCallback, SampleGrid
+from .callbacks import Checkpointer, LiveDashboard, MetricCallback, SampleGrid, TerminateOnNaNLosses
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
 from .device import default_strategy
@@ -208,9 +208,10 @@ class Session:
             initial_epoch=start_epoch,
             epochs=start_epoch + epochs,
             steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # the stream shuffles by (seed, pass); for a dataset Keras ignores shuffle (or warns)
             verbose=verbose,
             callbacks=[
-                DivergenceGuard(),
+                TerminateOnNaNLosses(),
                 SampleGrid(preview_noise, self.samples_dir, self.gif_path),
                 *([metric] if metric else []),
                 Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise,

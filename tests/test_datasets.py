@@ -45,7 +45,7 @@ def test_celeba_folder_is_cropped_resized_cached_and_corrupt_files_reported(tmp_
         images = load_celeba(tmp_path / "celeba")
         first_seconds = time.perf_counter() - started
     assert images.shape == (11, 64, 64, 3) and images.dtype == np.uint8
-    assert "preparing img_align_celeba" in capsys.readouterr().err  # the progress bar
+    assert "preparing img_align_celeba" in capsys.readouterr().out  # the progress bar
     manifest = json.loads((tmp_path / "celeba" / ".dcgan-cache" / "celeba-64px.json").read_text())
     assert (manifest["crop"], manifest["count"], manifest["skipped"], manifest["size"]) == (108, 11, 1, 64)
 
