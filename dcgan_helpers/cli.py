@@ -1,7 +1,8 @@
-"""The ``dcgan`` command line: ``dcgan train`` and ``dcgan generate``.
+"""The ``dcgan`` command line: ``dcgan train``, ``dcgan generate`` and ``dcgan evaluate``.
 
 Usage errors (unknown dataset or key, bad resume point, wrong noise size, missing data) exit
-with status 2 and one sentence on stderr, before anything is written.
+with status 2 and one sentence on stderr, before anything is written. The modules that import
+TensorFlow are imported inside the commands, once ``main`` has started TensorFlow quietly.
 """
 
 import argparse
@@ -9,14 +10,19 @@ import os
 import sys
 from pathlib import Path
 
+from .config import parse_assignments
+from .errors import TrainingDiverged, UsageError
+
 
 def start_tensorflow_quietly() -> None:
     """Import TensorFlow and probe the devices with file descriptor 2 closed.
 
     TensorFlow's C++ start-up notices (oneDNN, CUDA probing on machines without a GPU) bypass
     Python and TF_CPP_MIN_LOG_LEVEL; they would bury the one line a command-line user needs.
-    Python's own stderr is untouched afterwards, so real errors still show.
+    Python's own stderr is untouched afterwards, so real errors still show; TensorFlow's later
+    C++ notices and warnings stay off unless TF_CPP_MIN_LOG_LEVEL says otherwise.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
@@ -27,20 +33,6 @@ def start_tensorflow_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-
-
-start_tensorflow_quietly()
-
-
-from . import latent  # noqa: E402
-from .config import parse_assignments  # noqa: E402
-from .datasets import DATASETS, load_images, preset  # noqa: E402
-from .device import describe  # noqa: E402
-from .errors import TrainingDiverged, UsageError  # noqa: E402
-from .images import to_uint8, without_gray_channel  # noqa: E402
-from .pipeline import check_images  # noqa: E402
-from .session import Session  # noqa: E402
-from .viz import save_image  # noqa: E402
 
 
 def positive_int(text: str) -> int:
@@ -58,6 +50,8 @@ def non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .datasets import DATASETS
+
     parser = argparse.ArgumentParser(prog="dcgan", description="Train DCGANs and generate images with them.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -66,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train session TRAINING for EPOCHS epochs. Without -r the session must be new; "
         "with -r OFFSET it continues from where epoch OFFSET ended (epoch OFFSET+1 comes next).",
     )
-    add_session_arguments(train)
+    add_session_arguments(train, DATASETS)
     train.add_argument("-r", dest="offset", type=non_negative_int, metavar="OFFSET",
                        help="restore the session where epoch OFFSET ended and continue from OFFSET+1")
     train.add_argument("--data-dir", type=Path, metavar="DIR",
@@ -81,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="write images from a session's generator",
         description="Write NUM images from the generator of session TRAINING as PNG files.",
     )
-    add_session_arguments(generate)
+    add_session_arguments(generate, DATASETS)
     generate.add_argument("--out", type=Path, metavar="DIR",
                           help="folder for the images (default: the session's generated/)")
     generate.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
@@ -97,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Fashion-MNIST is judged by the project's classifier; other datasets (or --inception) by FID and KID "
         "with InceptionV3, whose weights are downloaded once.",
     )
-    add_session_arguments(evaluate)
+    add_session_arguments(evaluate, DATASETS)
     evaluate.add_argument("--data-dir", type=Path, metavar="DIR", help="folder holding the dataset")
     evaluate.add_argument("--samples", type=positive_int, default=10_000, metavar="N",
                           help="generated images to score (default 10000)")
@@ -110,19 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_session_arguments(command) -> None:
+def add_session_arguments(command, datasets) -> None:
     command.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
-                         help="; ".join(f"{entry.name}: {entry.description}" for entry in DATASETS.values()))
+                         help="; ".join(f"{entry.name}: {entry.description}" for entry in datasets.values()))
     command.add_argument("--runs-dir", type=Path, default=None, metavar="DIR",
                          help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
 
 def training_images(args, config):
     """The images the session trains on, checked against its config (the subset comes from the config)."""
+    from .datasets import load_images
+    from .pipeline import check_images
+
     return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
 
 
 def run_train(args) -> None:
+    from .datasets import preset
+    from .device import describe
+    from .session import Session
+
     overrides = parse_assignments(args.overrides)
     if "dataset" in overrides:
         raise UsageError("choose the dataset with --dataset, not --set dataset=...")
@@ -147,6 +148,11 @@ def run_train(args) -> None:
 
 
 def run_generate(args) -> None:
+    from .images import to_uint8, without_gray_channel
+    from .latent import generate
+    from .session import Session
+    from .viz import save_image
+
     session = Session.open(args.dataset, args.training, args.runs_dir)
     generator = session.load_generator()
     built_with = generator.input_shape[-1]
@@ -155,7 +161,7 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    images = without_gray_channel(to_uint8(latent.generate(generator, args.num, args.seed)))
+    images = without_gray_channel(to_uint8(generate(generator, args.num, args.seed)))
     out = args.out or session.path / "generated"
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image)
@@ -164,6 +170,7 @@ def run_generate(args) -> None:
 
 def run_evaluate(args) -> None:
     from .evaluation import evaluate_session
+    from .session import Session
 
     session = Session.open(args.dataset, args.training, args.runs_dir)
     result = evaluate_session(session, args.data_dir, samples=args.samples, seed=args.seed, best=args.best,
@@ -179,6 +186,7 @@ def run_evaluate(args) -> None:
 
 
 def main(argv=None) -> int:
+    start_tensorflow_quietly()
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

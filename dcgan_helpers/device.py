@@ -11,13 +11,18 @@ from .config import GANConfig
 
 @functools.cache
 def gpus() -> tuple:
-    """The GPUs, with memory growth on: TensorFlow then takes GPU memory as needed instead of all at
-    once, so a notebook can share the GPU with another (or with a second kernel)."""
-    found = tuple(tf.config.list_physical_devices("GPU"))
-    for gpu in found:
-        with contextlib.suppress(RuntimeError):  # a GPU already in use keeps its memory setting
+    """The GPUs TensorFlow sees."""
+    return tuple(tf.config.list_physical_devices("GPU"))
+
+
+def grow_gpu_memory() -> None:
+    """Let TensorFlow take GPU memory as needed instead of all at once, so a notebook can share the GPU
+    with another kernel or with the ``dcgan`` command it runs. It must come before anything runs on
+    the GPU, so building a network and ``Session.train`` call it first; a GPU already in use keeps its
+    setting."""
+    for gpu in gpus():
+        with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
-    return found
 
 
 @functools.cache

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from .config import GANConfig
-from .device import dtype_policy
+from .device import dtype_policy, grow_gpu_memory
 
 
 def weight_initializer():
@@ -56,6 +56,7 @@ def discriminator_widths(config: GANConfig) -> list[int]:
 
 def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
+    grow_gpu_memory()
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     widths = generator_widths(config)
@@ -92,6 +93,7 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
 
 def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits)."""
+    grow_gpu_memory()
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     model = keras.Sequential(name=f"discriminator_{config.architecture}")

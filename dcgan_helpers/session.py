@@ -18,7 +18,7 @@ import numpy as np
 from .callbacks import Checkpointer, LiveDashboard, MetricCallback, SampleGrid, TerminateOnNaNLosses
 from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
 from .config import GANConfig
-from .device import default_strategy
+from .device import default_strategy, grow_gpu_memory
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
@@ -193,6 +193,7 @@ class Session:
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
         start_epoch = self.last_epoch if resume_from is None else resume_from
+        grow_gpu_memory()  # before a strategy takes hold of the GPUs
         gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
         self._discard_after(start_epoch)
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)

@@ -45,3 +45,19 @@ def test_this_machine_trains_on_one_device_and_says_so():
         pytest.skip("a GPU machine picks its own strategy")
     assert device.default_strategy().num_replicas_in_sync == 1
     assert "replicas 1" in device.describe(GANConfig())
+
+
+def test_asking_for_the_gpus_changes_no_setting_and_memory_growth_is_an_explicit_call(monkeypatch):
+    import tensorflow as tf
+
+    growth = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["gpu:0", "gpu:1"])
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda gpu, on: growth.append((gpu, on)))
+    device.gpus.cache_clear()
+    try:
+        assert device.gpus() == ("gpu:0", "gpu:1") and device.gpu_available()
+        assert growth == []
+        device.grow_gpu_memory()
+        assert growth == [("gpu:0", True), ("gpu:1", True)]
+    finally:
+        device.gpus.cache_clear()

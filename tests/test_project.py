@@ -1,5 +1,7 @@
 """The project's own files agree with each other: packaging, environment, README, lint."""
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -59,3 +61,32 @@ def test_gitignore_keeps_data_runs_and_venv_out_of_git():
 def test_code_is_ruff_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+IMPORT_CHECK = r"""
+import importlib, importlib.util, json, os, pkgutil
+import ipywidgets, keras, matplotlib, tensorflow  # their own import-time effects are not the package's
+
+environment = dict(os.environ)
+descriptors = {fd: os.path.realpath(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)}
+redirections = []
+real_dup2 = os.dup2
+os.dup2 = lambda *arguments, **options: redirections.append(arguments) or real_dup2(*arguments, **options)
+package = importlib.util.find_spec("dcgan_helpers").submodule_search_locations
+for module in ["", *sorted(info.name for info in pkgutil.iter_modules(package))]:
+    importlib.import_module("dcgan_helpers" + (f".{module}" if module else ""))
+print(json.dumps({
+    "environment": sorted(set(os.environ.items()) ^ set(environment.items())),
+    "descriptors": {fd: os.path.realpath(f"/proc/self/fd/{fd}") for fd in descriptors} != descriptors,
+    "redirections": len(redirections),
+}))
+"""
+
+
+def test_importing_the_package_and_the_command_line_changes_no_environment_variable_nor_descriptor():
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TF_CPP")}
+    result = subprocess.run([sys.executable, "-c", IMPORT_CHECK], capture_output=True, text=True, env=environment,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    effects = json.loads(result.stdout.strip().splitlines()[-1])
+    assert effects == {"environment": [], "descriptors": False, "redirections": 0}
