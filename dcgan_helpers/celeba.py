@@ -21,7 +21,6 @@ from .locations import dataset_search_dirs, download_dir
 FOLDER_NAME = "celeba"
 ARCHIVE_NAME = "img_align_celeba.zip"
 IMAGE_FOLDER = "img_align_celeba"
-IMAGE_COUNT = 202_599
 ARCHIVE_SHA256 = "46fb89443c578308acf364d7d379fe1b9efb793042c0af734b6112e4fd3a8c74"
 CROP_SIZES = (108, 138, 178)
 MEMBER_PATTERN = re.compile(rf"(?:^|/){IMAGE_FOLDER}/(\d{{6}})\.jpg$")

@@ -55,7 +55,6 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights: str | None = "imagenet"):
-        self.weights = weights
         try:
             self.network = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
                                                      input_shape=(INPUT_SIZE, INPUT_SIZE, 3))

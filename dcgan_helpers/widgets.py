@@ -39,7 +39,6 @@ class LatestOnly:
         self.work, self.on_error = work, on_error
         self.condition = threading.Condition()
         self.pending, self.has_pending, self.busy = None, False, False
-        self.completed = 0
         threading.Thread(target=self._run, daemon=True, name="dcgan-widget-renderer").start()
 
     def request(self, value) -> None:
@@ -59,7 +58,6 @@ class LatestOnly:
                 value, self.has_pending, self.busy = self.pending, False, True
             try:
                 self.work(value)
-                self.completed += 1
             except Exception as error:  # noqa: BLE001 - reported to the widget, the thread must live on
                 if self.on_error:
                     self.on_error(error)
