@@ -14,6 +14,13 @@ from .files import write_text_atomically
 ARCHITECTURES = ("radford", "dense")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
+LARGEST_SEED = 2**32 - 1  # NumPy's and Keras' global seeds are unsigned 32-bit numbers
+# Upper bounds that catch a typo before it asks for more memory than any reader has. At 64 px with
+# G's default doubling: noise_dim 4096 makes G's first layer 4096 x 4 x 4 x 1024 weights (67 M);
+# 1024 filters make G's widest layer 8192 channels (a 4x4 convolution of 8192 -> 4096 holds 537 M
+# weights, 6 GB in float32 with Adam's two moments); a batch of 8192 64-px images needs 4 GB for the
+# activations of G's last hidden layer alone. The DCGAN paper used 100, 128 and 128.
+UPPER_BOUNDS = {"noise_dim": 4096, "generator_filters": 1024, "discriminator_filters": 1024, "batch_size": 8192}
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
     "generator_filters", "discriminator_filters", "kernel_size",
@@ -82,6 +89,11 @@ class GANConfig:
                 continue
             if not value > 0 or not math.isfinite(value):
                 raise ConfigError(f"{name} must be a positive number, not {value}")
+        for name, bound in UPPER_BOUNDS.items():
+            if getattr(self, name) > bound:
+                raise ConfigError(f"{name} must be at most {bound} (memory), not {getattr(self, name)}")
+        if not 0 <= self.seed <= LARGEST_SEED:
+            raise ConfigError(f"seed must be a whole number from 0 to {LARGEST_SEED}, not {self.seed}")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
             raise ConfigError(
                 f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}"
@@ -122,7 +134,10 @@ class GANConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "GANConfig":
-        return cls.from_dict(json.loads(text))
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ConfigError(f"a config must be a JSON object of KEY: VALUE pairs, not {type(values).__name__}")
+        return cls.from_dict(values)
 
     def save(self, path) -> None:
         write_text_atomically(path, self.to_json())
@@ -130,9 +145,11 @@ class GANConfig:
     @classmethod
     def load(cls, path) -> "GANConfig":
         try:
-            return cls.from_json(Path(path).read_text())
-        except json.JSONDecodeError as error:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path} is not valid JSON ({error}); fix it or copy a preset's to_json()") from None
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
 
 
 FIELD_TYPES = typing.get_type_hints(GANConfig)

@@ -77,6 +77,9 @@ def test_generate_writes_into_a_chosen_folder(workdir):
     (["train", "--set", "image_size=64", "1", "1"], "expected uint8 images of shape (N, 64, 64, 1)"),
     (["train", "--data-dir", "nowhere", "1", "1"], "was not found in any of: nowhere"),
     (["generate", "1", "100", "4"], "there is no session 1"),
+    (["train", "--set", "seed=-1", "1", "1"], "seed must be a whole number from 0 to 4294967295"),
+    (["train", "--set", f"seed={2**32}", "1", "1"], "seed must be a whole number from 0 to 4294967295"),
+    (["train", "--set", "noise_dim=1000000", "1", "1"], "noise_dim must be at most 4096"),
 ])
 def test_usage_errors_exit_2_with_one_sentence_and_write_nothing(workdir, capsys, arguments, fragment):
     assert main(arguments) == 2

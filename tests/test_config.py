@@ -79,6 +79,12 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"jit_compile": "yes"}, "jit_compile must be bool or None"),
     ({"beta_1": 1.0}, "beta_1 must be in"),
     ({"precision": "float16"}, "precision must be one of float32, mixed_float16, mixed_bfloat16 or auto"),
+    ({"seed": -1}, "seed must be a whole number from 0 to 4294967295"),
+    ({"seed": 2**32}, "seed must be a whole number from 0 to 4294967295"),
+    ({"noise_dim": 100_000}, "noise_dim must be at most 4096"),
+    ({"generator_filters": 4096}, "generator_filters must be at most 1024"),
+    ({"discriminator_filters": 4096}, "discriminator_filters must be at most 1024"),
+    ({"batch_size": 1_000_000}, "batch_size must be at most 8192"),
 ])
 def test_invalid_values_are_rejected(changes, fragment):
     with pytest.raises(ConfigError, match=fragment):
@@ -92,3 +98,16 @@ def test_unknown_preset_names_the_known_ones():
 
 def test_model_shaping_keys_are_fields():
     assert set(MODEL_SHAPING_KEYS) <= set(GANConfig().to_dict())
+
+
+def test_largest_allowed_values_are_accepted():
+    GANConfig(seed=2**32 - 1, noise_dim=4096, generator_filters=1024, discriminator_filters=1024, batch_size=8192)
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "3", '"fashion_mnist"', "\u00ff\u00fe"])
+def test_a_config_file_that_is_not_an_object_is_refused_in_one_sentence(tmp_path, text):
+    path = tmp_path / "config.json"
+    path.write_text(text, encoding="latin-1")
+    with pytest.raises(ConfigError, match="config.json") as raised:
+        GANConfig.load(path)
+    assert "\n" not in str(raised.value)
