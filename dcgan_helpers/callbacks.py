@@ -1,6 +1,5 @@
 """Keras callbacks that run beside ``DCGAN.fit``: divergence stop, sample grids, checkpoints, live dashboard."""
 
-import json
 import math
 import time
 from pathlib import Path
@@ -8,8 +7,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .checkpoint import BestGenerator
 from .errors import TrainingDiverged, TrainingStopped
-from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
+from .files import epoch_file_name, epoch_files
 from .gan import METRIC_NAMES
 from .images import image_grid
 from .latent import generate
@@ -50,15 +50,18 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class Checkpointer(keras.callbacks.Callback):
-    """After each epoch, hand the finished epoch to the session, which saves it as its new resume point."""
+    """After each epoch, hand the finished epoch to the session, which saves it as its new resume point.
+
+    The best generator saved with it is the ``metric``'s newest, else the one the session resumed with.
+    """
 
     def __init__(self, session, start_epoch: int, start_step: int, steps_per_epoch: int, preview_noise,
-                 extra_columns=()):
+                 metric: "MetricCallback | None" = None, best: BestGenerator | None = None):
         super().__init__()
         self.session = session
         self.start_epoch, self.start_step, self.steps_per_epoch = start_epoch, start_step, steps_per_epoch
         self.preview_noise = preview_noise
-        self.extra_columns = tuple(extra_columns)
+        self.metric, self.best = metric, best
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_started = time.perf_counter()
@@ -68,8 +71,10 @@ class Checkpointer(keras.callbacks.Callback):
         step = self.start_step + (epoch_number - self.start_epoch) * self.steps_per_epoch
         seconds = time.perf_counter() - self.epoch_started
         logs = logs or {}
-        extra = {name: logs[name] for name in self.extra_columns if name in logs}
-        self.session.save_epoch(self.model, epoch_number, step, logs, seconds, self.preview_noise, extra)
+        extra = {self.metric.name: logs[self.metric.name]} if self.metric and self.metric.name in logs else {}
+        if self.metric:
+            self.best = self.metric.best_generator
+        self.session.save_epoch(self.model, epoch_number, step, logs, seconds, self.preview_noise, extra, self.best)
 
 
 class LiveDashboard(keras.callbacks.Callback):
@@ -159,21 +164,22 @@ class MetricCallback(keras.callbacks.Callback):
 
     ``score(images) -> float`` judges images in [-1, 1]; lower is better (a Fréchet distance, KID).
     The value goes into the epoch's logs under ``name`` (and so into ``history.csv``); whenever it
-    beats every earlier value, the generator is saved as ``<folder>/best_generator.keras`` with
-    ``best.json`` naming the epoch, because DCGAN samples often get worse late in training.
+    beats every earlier value, the generator's weights become ``best_generator``, which the session
+    stores in the epoch's checkpoint and exports as ``best_generator.keras`` with ``best.json`` naming
+    the epoch, because DCGAN samples often get worse late in training.
     """
 
-    def __init__(self, score, folder, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0):
+    def __init__(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0):
         super().__init__()
         if every < 1 or samples < 1:
             raise ValueError(f"every and samples must be at least 1, not {every} and {samples}")
-        self.score, self.folder, self.name = score, Path(folder), name
+        self.score, self.name = score, name
         self.every, self.samples, self.seed = every, samples, seed
-        self.best_path, self.record_path = self.folder / "best_generator.keras", self.folder / "best.json"
+        self.best_generator: BestGenerator | None = None  # the session sets the one its checkpoint holds
 
     def best(self) -> dict | None:
-        """``{"epoch", "metric", "value"}`` of the best generator saved so far, if any."""
-        return json.loads(self.record_path.read_text()) if self.record_path.is_file() else None
+        """``{"epoch", "metric", "value", "samples"}`` of the best generator so far, if any."""
+        return self.best_generator.record if self.best_generator else None
 
     def on_train_begin(self, logs=None):
         record = self.best()
@@ -188,7 +194,5 @@ class MetricCallback(keras.callbacks.Callback):
             logs[self.name] = value
         if value < self.best_value:
             self.best_value = value
-            with atomic_path(self.best_path) as temporary:
-                self.model.generator.save(temporary)
-            write_text_atomically(self.record_path, json.dumps(
-                {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}, indent=2))
+            record = {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}
+            self.best_generator = BestGenerator(record, [variable.numpy() for variable in self.model.generator.weights])

@@ -5,10 +5,15 @@ state (step counts, Adam moments; loss scale when mixed precision is on), the tr
 generator's state, the fixed preview noise, the epoch and the number of batches consumed.
 It is one ``.npz`` written under a temporary name and renamed, so a process killed at any
 moment leaves either the old set of checkpoints or the old set plus one complete new file.
+
+That rename is the session's commit point. So that the best generator a metric found can never
+be lost nor get ahead of the session, each checkpoint also carries it (weights and score), and
+``best_generator.keras``, ``best.json`` and ``generator.keras`` are exports written from it.
 """
 
 import json
 import zipfile
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -24,6 +29,14 @@ def checkpoint_name(epoch: int) -> str:
 def checkpoint_epochs(folder) -> list[int]:
     """Epochs with a complete checkpoint in ``folder``, oldest first."""
     return list(epoch_files(folder, ".npz"))
+
+
+@dataclass(frozen=True)
+class BestGenerator:
+    """The generator with the best score so far: ``record`` is ``{"epoch", "metric", "value", "samples"}``."""
+
+    record: dict
+    weights: list[np.ndarray]
 
 
 def _split_optimizer(optimizer):
@@ -50,7 +63,7 @@ def _state(gan) -> dict[str, list]:
     }
 
 
-def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
+def save_checkpoint(path, gan, epoch: int, step: int, preview_noise, best: BestGenerator | None = None) -> None:
     arrays = {
         f"{group}/{index:04d}": variable.numpy()
         for group, variables in _state(gan).items()
@@ -58,18 +71,54 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
     }
     arrays.update(epoch=np.int64(epoch), step=np.int64(step), preview_noise=np.asarray(preview_noise),
                   model_shape=np.array(json.dumps(gan.config.model_shape())))
+    if best is not None:
+        arrays["best_record"] = np.array(json.dumps(best.record))
+        arrays.update({f"best_generator/{index:04d}": value for index, value in enumerate(best.weights)})
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:
         np.savez(stream, **arrays)
 
 
 def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
     """Load a checkpoint into a built and compiled DCGAN; returns (epoch, step, preview noise)."""
+    return _reading(_restore, path, gan)
+
+
+def checkpoint_generator(path) -> list[np.ndarray]:
+    """G's weights in a checkpoint, in the order of ``generator.weights``."""
+    return _reading(_group, path, "generator")
+
+
+def checkpoint_best(path) -> BestGenerator | None:
+    """The best generator a checkpoint carries, if a metric ever scored the session."""
+    return _reading(_best, path)
+
+
+def _reading(read, path, *arguments):
+    """``read(path, *arguments)``, with any sign of a damaged checkpoint turned into one clear sentence.
+
+    A checkpoint that is gone is left to the caller: a newer one may have replaced it meanwhile.
+    """
     try:
-        return _restore(path, gan)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        return read(path, *arguments)
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise SessionError(
             f"checkpoint {path} cannot be read ({error}); move it aside to resume from the checkpoint before it"
         ) from error
+
+
+def _group(path, group: str) -> list[np.ndarray]:
+    with np.load(path) as stored:
+        return [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
+
+
+def _best(path) -> BestGenerator | None:
+    with np.load(path) as stored:
+        if "best_record" not in stored.files:
+            return None
+        record = json.loads(str(stored["best_record"]))
+    return BestGenerator(record, _group(path, "best_generator"))
 
 
 def _restore(path, gan) -> tuple[int, int, np.ndarray]:

@@ -138,12 +138,15 @@ def run_train(args) -> None:
         session.check_resume_point(args.offset)
         config = session.config.replace(**overrides)
         session.check_config_change(config)
-        images = training_images(args, config)
-        session.update_config(config)
-    print(describe(config))
-    chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
-    print(f"{len(images):,} training images{chosen_by}")
-    session.train(images, args.epochs, resume_from=args.offset, verbose=1)
+    with session.locked():  # before loading data, so that a second trainer is refused at once
+        if args.offset is not None:
+            session.check_resume_point(args.offset)  # the holder of the lock may have moved on meanwhile
+            images = training_images(args, config)
+            session.update_config(config)
+        print(describe(config))
+        chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
+        print(f"{len(images):,} training images{chosen_by}")
+        session.train(images, args.epochs, resume_from=args.offset, verbose=1)
     print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
 
 

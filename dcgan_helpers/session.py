@@ -1,28 +1,42 @@
 """A training session: one folder holding a run's config, checkpoints, history, samples and generator.
 
 ``runs/<dataset>/session_<N>/`` contains ``config.json``, ``checkpoints/epoch_XXXX.npz``,
-``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras``.
-The newest checkpoint is the session's resume point; everything else is brought in line
-with it when training resumes.
+``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras`` (with a
+metric also ``best_generator.keras`` and ``best.json``), and ``lock`` while a process trains it.
+
+The newest checkpoint is the session's state: renaming it into place commits an epoch (see
+``save_epoch``). Readers follow it (generators are rebuilt from its weights, history stops at its
+epoch), and resuming brings every other file in line with it.
 """
 
 import csv
 import io
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .callbacks import Checkpointer, LiveDashboard, MetricCallback, SampleGrid, TerminateOnNaNLosses
-from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
+from .checkpoint import (
+    BestGenerator,
+    checkpoint_best,
+    checkpoint_epochs,
+    checkpoint_generator,
+    checkpoint_name,
+    restore_checkpoint,
+    save_checkpoint,
+)
 from .config import GANConfig
 from .device import default_strategy, grow_gpu_memory
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .latent import noise
+from .lock import SessionLock
+from .models import build_generator
 from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
@@ -47,6 +61,7 @@ class Session:
         if not (self.path / "config.json").is_file():
             raise SessionError(f"{self.path} is not a training session: it has no config.json")
         self.config = GANConfig.load(self.path / "config.json")
+        self._lock = None
 
     # Where things live
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
@@ -54,6 +69,8 @@ class Session:
     history_path = property(lambda self: self.path / "history.csv")
     gif_path = property(lambda self: self.path / "progress.gif")
     generator_path = property(lambda self: self.path / "generator.keras")
+    best_generator_path = property(lambda self: self.path / "best_generator.keras")
+    best_record_path = property(lambda self: self.path / "best.json")
 
     @property
     def number(self) -> int:
@@ -119,15 +136,16 @@ class Session:
         return max(checkpoint_epochs(self.checkpoints_dir), default=0)
 
     def history(self) -> list[dict]:
-        """One dict per finished epoch, from ``history.csv``."""
-        if not self.history_path.is_file():
-            return []
-        with open(self.history_path, newline="") as stream:
-            return [
-                {key: int(value) if key in ("epoch", "step") else float(value) if value else None
-                 for key, value in row.items()}
-                for row in csv.DictReader(stream)
-            ]
+        """One dict per epoch up to the newest checkpoint, from ``history.csv``.
+
+        The file is a log, not the session's state, so a damaged cell never stops a resume: a cell
+        that is not a number reads as None (like the empty cells of epochs a metric skipped), a row
+        without a whole epoch number is left out, and both stay in the file as they were.
+        """
+        last = self.last_epoch
+        rows = [{key: _number(value, int if key in ("epoch", "step") else float) for key, value in row.items()}
+                for row in self._history_rows()]
+        return [row for row in rows if row.get("epoch") is not None and row["epoch"] <= last]
 
     def check_config_change(self, config: GANConfig) -> None:
         """Refuse a new config that would change the architecture (or dataset) of this session."""
@@ -147,21 +165,38 @@ class Session:
         self.config = config
 
     def load_generator(self) -> keras.Model:
-        """The generator saved at the end of the newest epoch."""
-        if not self.generator_path.is_file():
-            raise SessionError(f"{self.path} has no generator.keras yet: train at least one epoch first")
-        return keras.models.load_model(self.generator_path, compile=False)
+        """The generator of the newest checkpoint (``generator.keras`` is a copy of it for other programs)."""
+        weights = self._read_newest(checkpoint_generator)
+        if weights is None:
+            raise SessionError(f"{self.path} has no finished epoch yet: train at least one epoch first")
+        return self._generator_with(weights)
+
+    def best(self) -> BestGenerator | None:
+        """The best generator a ``metric`` found, as the newest checkpoint carries it (``best.json`` is a copy)."""
+        return self._read_newest(checkpoint_best)
 
     def load_best_generator(self) -> keras.Model:
-        """The generator with the best score a ``metric`` recorded (see ``best.json``)."""
-        path = self.path / "best_generator.keras"
-        if not path.is_file():
-            raise SessionError(f"{self.path} has no best_generator.keras: train with a metric to keep one")
-        return keras.models.load_model(path, compile=False)
+        """The generator with the best score a ``metric`` recorded (see ``best``)."""
+        best = self.best()
+        if best is None:
+            raise SessionError(f"{self.path} has no best generator: train with a metric to keep one")
+        return self._generator_with(best.weights)
 
     def metric(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0) -> MetricCallback:
         """A ``MetricCallback`` keeping this session's best generator; pass it to ``train(metric=...)``."""
-        return MetricCallback(score, self.path, name=name, every=every, samples=samples, seed=seed)
+        return MetricCallback(score, name=name, every=every, samples=samples, seed=seed)
+
+    @contextmanager
+    def locked(self):
+        """Hold the session's lock (see ``lock.py``): a second trainer, here or in another process, is refused."""
+        if self._lock is not None:  # this object holds it already: the command line locks before ``train``
+            yield self
+            return
+        with SessionLock(self.path, f"session {self.number} of {self.config.dataset}") as self._lock:
+            try:
+                yield self
+            finally:
+                self._lock = None
 
     # Training
     def restore(self, epoch: int | None = None, strategy=None) -> tuple[DCGAN, int, np.ndarray]:
@@ -192,10 +227,18 @@ class Session:
         """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
+        with self.locked():
+            return self._train(images, epochs, resume_from, callbacks, verbose, live, metric, strategy,
+                               refresh_seconds)
+
+    def _train(self, images, epochs, resume_from, callbacks, verbose, live, metric, strategy, refresh_seconds):
         start_epoch = self.last_epoch if resume_from is None else resume_from
         grow_gpu_memory()  # before a strategy takes hold of the GPUs
         gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
-        self._discard_after(start_epoch)
+        best = checkpoint_best(self._checkpoint(start_epoch)) if start_epoch else None
+        self._bring_in_line(start_epoch, gan.generator, best)
+        if metric:
+            metric.best_generator = best
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
         dataset = training_dataset(images, self.config, start_step=step)
         if live:
@@ -215,25 +258,28 @@ class Session:
                 TerminateOnNaNLosses(),
                 SampleGrid(preview_noise, self.samples_dir, self.gif_path),
                 *([metric] if metric else []),
-                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise,
-                             extra_columns=[metric.name] if metric else []),
+                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise, metric, best),
                 *callbacks,
             ],
         )
         return gan
 
     def save_epoch(self, gan: DCGAN, epoch: int, step: int, logs: dict, seconds: float, preview_noise,
-                   extra: dict | None = None) -> None:
-        """Record a finished epoch; the checkpoint, written last, makes it the new resume point."""
+                   extra: dict | None = None, best: BestGenerator | None = None) -> None:
+        """Record a finished epoch in an order that leaves the session whole if the process dies anywhere.
+
+        1. the history row (readers ignore rows after the newest checkpoint; resuming removes them);
+        2. the checkpoint, carrying the best generator: its rename commits the epoch;
+        3. the copies for other programs (``generator.keras``, a new ``best_generator.keras`` and
+           ``best.json``), then older checkpoints are deleted. Resuming writes the copies again.
+        """
         row = {"epoch": epoch, "step": step, **{name: float(logs[name]) for name in METRIC_NAMES}}
         row["seconds"] = round(seconds, 3)
         row.update({name: float(value) for name, value in (extra or {}).items()})
-        self._write_history([*[old for old in self.history() if old["epoch"] < epoch], row])
-        with atomic_path(self.generator_path) as temporary:
-            gan.generator.save(temporary)
-        save_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan, epoch, step, preview_noise)
-        for old in checkpoint_epochs(self.checkpoints_dir)[: -self.config.keep_checkpoints]:
-            (self.checkpoints_dir / checkpoint_name(old)).unlink(missing_ok=True)
+        self._write_history([*self._history_rows(through=epoch - 1), row])
+        save_checkpoint(self._checkpoint(epoch), gan, epoch, step, preview_noise, best)
+        self._export(gan.generator, best if best and best.record["epoch"] == epoch else None)
+        self._delete_old_checkpoints()
 
     def check_resume_point(self, epoch: int) -> None:
         last = self.last_epoch
@@ -248,22 +294,18 @@ class Session:
                 f"discard later epochs. Continue with -r {last}, or start a new session"
             )
 
-    def _discard_after(self, epoch: int) -> None:
-        """Bring history, sample grids and the GIF in line with the checkpoint of ``epoch``.
+    def _bring_in_line(self, epoch: int, generator: keras.Model, best: BestGenerator | None) -> None:
+        """Make every file agree with the checkpoint of ``epoch``, the one training resumes from.
 
-        A process killed after writing an epoch's samples or history row but before its
-        checkpoint leaves traces of an epoch that will now be trained again, and perhaps a
-        half-written temporary file.
+        A process killed during an epoch's end may have left a half-written temporary file, the
+        history row, sample grid and GIF frame of an epoch that was never committed (it will now be
+        trained again), or exports of an older epoch than the one its checkpoint committed.
         """
         for leftover in self.path.rglob(".tmp-*"):
             leftover.unlink()
-        best = self.path / "best.json"
-        if best.is_file() and json.loads(best.read_text())["epoch"] > epoch:  # a best of epochs trained again
-            best.unlink()
-            (self.path / "best_generator.keras").unlink(missing_ok=True)
-        history = self.history()
-        if any(row["epoch"] > epoch for row in history):
-            self._write_history([row for row in history if row["epoch"] <= epoch])
+        raw_history = self._history_rows()
+        if len(kept := self._history_rows(through=epoch)) < len(raw_history):
+            self._write_history(kept)
         frames = epoch_files(self.samples_dir, ".png")
         stale = [frame for number, frame in frames.items() if number > epoch]
         for frame in stale:
@@ -273,6 +315,59 @@ class Session:
             gif_from_files(kept, self.gif_path)
         elif stale:
             self.gif_path.unlink(missing_ok=True)
+        if epoch:
+            self._export(generator, best)
+            self._delete_old_checkpoints()
+
+    def _export(self, generator: keras.Model, best: BestGenerator | None) -> None:
+        """Write ``generator.keras`` and, given a best generator, ``best_generator.keras`` and ``best.json``."""
+        with atomic_path(self.generator_path) as temporary:
+            generator.save(temporary)
+        if best is not None:
+            with atomic_path(self.best_generator_path) as temporary:
+                self._generator_with(best.weights).save(temporary)
+            write_text_atomically(self.best_record_path, json.dumps(best.record, indent=2) + "\n")
+
+    def _delete_old_checkpoints(self) -> None:
+        for old in checkpoint_epochs(self.checkpoints_dir)[: -self.config.keep_checkpoints]:
+            self._checkpoint(old).unlink(missing_ok=True)
+
+    def _checkpoint(self, epoch: int) -> Path:
+        return self.checkpoints_dir / checkpoint_name(epoch)
+
+    def _read_newest(self, read):
+        """``read(newest checkpoint)``, or None before the first epoch; a checkpoint that a running
+        trainer deletes meanwhile (a newer one replaced it) is skipped for the new newest."""
+        for _ in range(5):
+            if not (epoch := self.last_epoch):
+                return None
+            try:
+                return read(self._checkpoint(epoch))
+            except FileNotFoundError:
+                continue
+        raise SessionError(f"the checkpoints of {self.path} changed while being read; try again")
+
+    def _generator_with(self, weights: list[np.ndarray]) -> keras.Model:
+        """A generator built from the session's config holding ``weights`` (no code from files is run)."""
+        generator = build_generator(self.config)
+        generator.set_weights(weights)
+        return generator
+
+    def _history_rows(self, through: int | None = None) -> list[dict]:
+        """The rows of ``history.csv`` as text, without those of epochs after ``through`` when given."""
+        if not self.history_path.is_file():
+            return []
+        try:
+            with open(self.history_path, newline="", encoding="utf-8") as stream:
+                rows = [{key: value for key, value in row.items() if key is not None} for row in csv.DictReader(stream)]
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise SessionError(
+                f"{self.history_path} is not a CSV file ({error}); move it aside and run again (the session's "
+                "state is in its checkpoints, so training resumes with a new history)"
+            ) from None
+        if through is None:
+            return rows
+        return [row for row in rows if (_number(row.get("epoch"), int) or 0) <= through]
 
     def _write_history(self, rows: list[dict]) -> None:
         buffer = io.StringIO()
@@ -281,3 +376,11 @@ class Session:
         writer.writeheader()
         writer.writerows(rows)
         write_text_atomically(self.history_path, buffer.getvalue())
+
+
+def _number(text, kind):
+    """``kind(text)``, or None for an empty or unreadable cell."""
+    try:
+        return kind(text)
+    except (TypeError, ValueError):
+        return None

@@ -1,3 +1,5 @@
+import json
+
 import imageio.v3 as iio
 import keras
 import numpy as np
@@ -194,14 +196,24 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
         np.testing.assert_array_equal(saved.numpy(), remembered)
 
 
-def test_metric_every_k_epochs_leaves_other_rows_empty_and_a_rewound_best_is_dropped(tmp_path, tiny_config, images):
+def test_metric_every_k_epochs_leaves_other_rows_empty_and_best_json_is_a_copy_of_the_checkpoint(
+    tmp_path, tiny_config, images
+):
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 4, metric=session.metric(lambda images: float(np.mean(images)), every=2, samples=8),
                   verbose=0)
     assert [row["fid"] is None for row in session.history()] == [True, False, True, False]
-    assert (session.path / "best.json").is_file()
+    record = json.loads((session.path / "best.json").read_text())
+    assert session.best().record == record and record["epoch"] in (2, 4)
     (session.path / "best.json").write_text('{"epoch": 9, "metric": "fid", "value": 0.0, "samples": 8}')
-    session.train(images, 1, verbose=0)  # resuming from epoch 4: a best from epoch 9 cannot be real
-    assert not (session.path / "best.json").exists() and not (session.path / "best_generator.keras").exists()
+    assert session.best().record == record  # the checkpoint, not the copy, says which generator is best
+    session.train(images, 1, verbose=0)
+    assert json.loads((session.path / "best.json").read_text()) == record
+
+
+def test_a_session_trained_without_a_metric_has_no_best_generator(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config, tmp_path)
+    session.train(images, 1, verbose=0)
+    assert session.best() is None and not (session.path / "best.json").exists()
     with pytest.raises(SessionError, match="train with a metric"):
         session.load_best_generator()
