@@ -228,41 +228,37 @@ class Session:
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
         with self.locked():
-            return self._train(images, epochs, resume_from, callbacks, verbose, live, metric, strategy,
-                               refresh_seconds)
-
-    def _train(self, images, epochs, resume_from, callbacks, verbose, live, metric, strategy, refresh_seconds):
-        start_epoch = self.last_epoch if resume_from is None else resume_from
-        grow_gpu_memory()  # before a strategy takes hold of the GPUs
-        gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
-        best = checkpoint_best(self._checkpoint(start_epoch)) if start_epoch else None
-        self._bring_in_line(start_epoch, gan.generator, best)
-        if metric:
-            metric.best_generator = best
-        steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
-        dataset = training_dataset(images, self.config, start_step=step)
-        if live:
-            images_per_epoch = steps_per_epoch * self.config.batch_size
-            show = live if callable(live) else None
-            dashboard = LiveDashboard(preview_noise, images_per_epoch, self.history(), refresh_seconds, show)
-            callbacks = [dashboard, *callbacks]
-            verbose = 0
-        gan.fit(
-            dataset,
-            initial_epoch=start_epoch,
-            epochs=start_epoch + epochs,
-            steps_per_epoch=steps_per_epoch,
-            shuffle=False,  # the stream shuffles by (seed, pass); for a dataset Keras ignores shuffle (or warns)
-            verbose=verbose,
-            callbacks=[
-                TerminateOnNaNLosses(),
-                SampleGrid(preview_noise, self.samples_dir, self.gif_path),
-                *([metric] if metric else []),
-                Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise, metric, best),
-                *callbacks,
-            ],
-        )
-        return gan
+            start_epoch = self.last_epoch if resume_from is None else resume_from
+            grow_gpu_memory()  # before a strategy takes hold of the GPUs
+            gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
+            best = checkpoint_best(self._checkpoint(start_epoch)) if start_epoch else None
+            self._bring_in_line(start_epoch, gan.generator, best)
+            if metric:
+                metric.best_generator = best
+            steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
+            dataset = training_dataset(images, self.config, start_step=step)
+            if live:
+                images_per_epoch = steps_per_epoch * self.config.batch_size
+                show = live if callable(live) else None
+                dashboard = LiveDashboard(preview_noise, images_per_epoch, self.history(), refresh_seconds, show)
+                callbacks = [dashboard, *callbacks]
+                verbose = 0
+            gan.fit(
+                dataset,
+                initial_epoch=start_epoch,
+                epochs=start_epoch + epochs,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=False,  # the stream shuffles by (seed, pass); for a dataset Keras ignores shuffle (or warns)
+                verbose=verbose,
+                callbacks=[
+                    TerminateOnNaNLosses(),
+                    SampleGrid(preview_noise, self.samples_dir, self.gif_path),
+                    *([metric] if metric else []),
+                    Checkpointer(self, start_epoch, step, steps_per_epoch, preview_noise, metric, best),
+                    *callbacks,
+                ],
+            )
+            return gan
 
     def save_epoch(self, gan: DCGAN, epoch: int, step: int, logs: dict, seconds: float, preview_noise,
                    extra: dict | None = None, best: BestGenerator | None = None) -> None:
