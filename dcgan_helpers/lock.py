@@ -54,8 +54,12 @@ class SessionLock:
     def _held_message(self) -> str:
         try:
             pid, host, started = self.path.read_text().split(" ", 2)
+            pid = int(pid)
         except (OSError, ValueError):  # the holder has not written its name yet
             return f"{self.description} is being trained by another process; wait for it to finish"
+        if (pid, host) == (os.getpid(), socket.gethostname()):
+            return (f"{self.description} is being trained in this process already (another cell or a playground); "
+                    "wait for it to finish or stop it, then run this again")
         return (
             f"{self.description} is being trained by process {pid} on {host} (since {started.strip()}); "
             f"wait for it to finish or stop it (kill {pid}), then run this again"

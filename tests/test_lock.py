@@ -61,7 +61,7 @@ def start_trainer_that_waits_in_epoch_2(workdir, *arguments) -> subprocess.Popen
 def test_the_lock_names_its_holder_and_is_released(tmp_path):
     with SessionLock(tmp_path, "session 1 of fashion_mnist"):
         assert (tmp_path / "lock").read_text().split()[:2] == [str(os.getpid()), socket.gethostname()]
-        with pytest.raises(SessionError, match=f"is being trained by process {os.getpid()} on "), \
+        with pytest.raises(SessionError, match="is being trained in this process already .another cell"), \
                 SessionLock(tmp_path, "session 1 of fashion_mnist"):
             pass
     assert not (tmp_path / "lock").exists()
