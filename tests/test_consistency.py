@@ -13,7 +13,7 @@ import pytest
 
 from dcgan_helpers.checkpoint import checkpoint_name
 from dcgan_helpers.cli import main
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.errors import SessionError
 from dcgan_helpers.session import Session
 
