@@ -26,25 +26,46 @@ class Shown:
 
         display(self.widget)
 
+    def close(self) -> None:
+        """Take the widget and everything in it off the page, so that Python can free it (and its generator)."""
+        for widget in _widget_tree(self.widget):
+            widget.close()
+
+
+def _widget_tree(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _widget_tree(child)
+
 
 class LatestOnly:
     """Run ``work(request)`` in a background thread, always on the newest request.
 
     Requests that arrive while work is running replace one another, so a burst of slider
-    moves costs at most two renders, and the kernel never waits for them. ``on_error(error)``
-    hears about failures, which would otherwise vanish with the thread.
+    moves costs at most two renders, and the kernel never waits for them. The thread ends as
+    soon as nothing is pending (the next request starts another), so an idle widget holds no
+    thread that would keep it and its generator alive. ``on_error(error)`` hears about failures,
+    which would otherwise vanish with the thread.
     """
 
     def __init__(self, work, on_error=None):
         self.work, self.on_error = work, on_error
         self.condition = threading.Condition()
-        self.pending, self.has_pending, self.busy = None, False, False
-        threading.Thread(target=self._run, daemon=True, name="dcgan-widget-renderer").start()
+        self.pending, self.has_pending, self.busy, self.closed = None, False, False, False
 
     def request(self, value) -> None:
         with self.condition:
+            if self.closed:
+                return
             self.pending, self.has_pending = value, True
-            self.condition.notify_all()
+            if not self.busy:
+                self.busy = True
+                threading.Thread(target=self._run, daemon=True, name="dcgan-widget-renderer").start()
+
+    def close(self) -> None:
+        """Drop what is pending and accept no more requests (a render under way still finishes)."""
+        with self.condition:
+            self.closed, self.pending, self.has_pending = True, None, False
 
     def wait(self, timeout: float = 60) -> bool:
         """Block until every request so far is drawn; False if ``timeout`` seconds passed first."""
@@ -54,17 +75,16 @@ class LatestOnly:
     def _run(self):
         while True:
             with self.condition:
-                self.condition.wait_for(lambda: self.has_pending)
-                value, self.has_pending, self.busy = self.pending, False, True
+                if not self.has_pending:
+                    self.busy = False
+                    self.condition.notify_all()
+                    return
+                value, self.pending, self.has_pending = self.pending, None, False
             try:
                 self.work(value)
             except Exception as error:  # noqa: BLE001 - reported to the widget, the thread must live on
                 if self.on_error:
                     self.on_error(error)
-            finally:
-                with self.condition:
-                    self.busy = False
-                    self.condition.notify_all()
 
 
 class LatentExplorer(Shown):
@@ -146,6 +166,10 @@ class LatentExplorer(Shown):
         self.image.value = png_bytes(enlarge(pictures(self.generator, [latent_vector])[0], self.scale))
         self.message.value = ""
 
+    def close(self) -> None:
+        self.renderer.close()
+        super().close()
+
     def _show_error(self, error):
         self.message.value = f"could not draw: {error}"
 
@@ -195,6 +219,10 @@ class Interpolator(Shown):
     def wait(self, timeout: float = 60) -> bool:
         """Block until the frames show the current settings (for scripts and tests)."""
         return self.renderer.wait(timeout)
+
+    def close(self) -> None:
+        self.renderer.close()
+        super().close()
 
     def save_gif(self, path=None, seconds_per_frame: float = 0.15) -> Path:
         """Write the frames there and back again as a looping GIF; returns its path."""

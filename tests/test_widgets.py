@@ -1,7 +1,9 @@
 """The widgets, driven from Python as a reader's clicks would drive them (the browser test is test_browser.py)."""
 
+import gc
 import threading
 import time
+import weakref
 
 import imageio.v3 as iio
 import keras
@@ -132,6 +134,29 @@ def test_a_burst_of_requests_draws_only_the_newest_ones():
         renderer.request(value)
     assert renderer.wait(10)
     assert drawn == [0, 29]
+
+
+def renderer_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "dcgan-widget-renderer"}
+
+
+@pytest.mark.parametrize("make", [
+    lambda generator: LatentExplorer(generator, dimensions=(0, 1), seed=3),
+    lambda generator: Interpolator(generator, frames=3),
+])
+def test_an_idle_widget_holds_no_thread_and_a_closed_one_frees_its_generator(generator, make):
+    before = renderer_threads()
+    widget = make(generator)
+    assert widget.wait(30)
+    deadline = time.monotonic() + 10
+    while renderer_threads() - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not renderer_threads() - before  # the thread that drew the picture has ended
+    freed = weakref.ref(widget)
+    widget.close()
+    del widget
+    gc.collect()
+    assert freed() is None
 
 
 def test_a_failed_render_is_reported_and_the_renderer_keeps_working():
