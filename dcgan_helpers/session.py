@@ -346,7 +346,13 @@ class Session:
     def _generator_with(self, weights: list[np.ndarray]) -> keras.Model:
         """A generator built from the session's config holding ``weights`` (no code from files is run)."""
         generator = build_generator(self.config)
-        generator.set_weights(weights)
+        try:
+            generator.set_weights(weights)
+        except ValueError as error:
+            raise SessionError(
+                f"the newest checkpoint of {self.path} holds a generator that does not fit its config.json ({error}); "
+                "restore the config.json it was trained with"
+            ) from None
         return generator
 
     def _history_rows(self, through: int | None = None) -> list[dict]:
