@@ -34,7 +34,8 @@ class DCGAN(keras.Model):
     Each step takes a batch of real images with its noise (from ``pipeline.training_dataset``),
     generates one fake batch, and passes the real and the fake batch through D separately (so
     BatchNorm never mixes their statistics). Both networks are updated from the same forward
-    pass, as in the TensorFlow DCGAN tutorial. Under a ``tf.distribute`` strategy each replica
+    pass, as in the TensorFlow DCGAN tutorial (the DCGAN authors' code and the PyTorch tutorial
+    alternate D and G updates instead). Under a ``tf.distribute`` strategy each replica
     takes its slice of the global batch and the gradients are summed across replicas.
     """
 
