@@ -24,7 +24,7 @@ def prose(path) -> str:
     return " ".join(" ".join(cell.source.split()) for cell in read(path).cells)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[path.name for path in NOTEBOOKS + READMES])
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
 def test_no_words_about_documents_readers_cannot_see(path):
     text = prose(path) if path.suffix == ".ipynb" else " ".join(path.read_text().split())
     found = [match.group(0) for match in HIDDEN_DOCUMENTS.finditer(text)]
@@ -81,3 +81,24 @@ def test_notebook_01_writes_g_and_d_in_keras_checks_them_and_trains_them_with_it
         "the loop should read a tf.data pipeline"
     session_cell = next(index for index, source in enumerate(cells) if "session.train(" in source)
     assert loops[0][0] < session_cell, "the hand-written loop must come before Session takes over"
+
+
+DURATION = re.compile(r"(?<!every )\b\d[\d,.]*(?:\s*[–-]\s*\d[\d,.]*)?\s*(?:s|seconds?|min|minutes?|h|hours?)\b(?!\w)")
+NAMED_HARDWARE = re.compile(r"Intel|AMD|EPYC|Xeon|Ryzen|Apple M\d|Tesla|\bT4\b|\b[AHLV]100\b|your machine|this machine")
+
+
+def markdown_sentences(path) -> list[str]:
+    if path.suffix == ".ipynb":
+        texts = [cell.source for cell in read(path).cells if cell.cell_type == "markdown"]
+    else:
+        texts = [path.read_text()]
+    return [sentence for text in texts for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split()))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+def test_every_run_time_stated_in_prose_names_its_hardware(path):
+    """A time told to a reader is measured on their machine (printed by a cell) or names the hardware it was
+    measured on: the same epoch takes 35 s on one 2-core CPU and 300 s on another."""
+    unnamed = [sentence for sentence in markdown_sentences(path)
+               if DURATION.search(sentence) and not NAMED_HARDWARE.search(sentence)]
+    assert not unnamed, f"{path.name} states times without naming the hardware: {unnamed}"
