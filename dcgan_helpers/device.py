@@ -2,6 +2,8 @@
 
 import contextlib
 import functools
+import os
+import platform
 from pathlib import Path
 
 import tensorflow as tf
@@ -126,3 +128,23 @@ def steps_per_execution(config: GANConfig) -> int:
     if tpu_available():
         return 32
     return 8 if gpu_available() and config.image_size <= 32 else 1
+
+
+def hardware_name() -> str:
+    """What this process computes on, in words a reader can compare with their own machine,
+    e.g. ``"AMD EPYC, 2 cores, AVX-512 BF16; no GPU"`` or ``"... ; 1 GPU: Tesla T4"``."""
+    if tpu_available():
+        return "TPU"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    processor = models[0] if models else (platform.processor() or platform.machine() or "unknown CPU")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    flags = set(" ".join(line for line in cpuinfo.splitlines() if line.startswith("flags")).split())
+    vector = next((name for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16"),
+                                           ("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+    cpu = f"{processor}, {cores} core{'s' if cores != 1 else ''}" + (f", {vector}" if vector else "")
+    names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus()]
+    return f"{cpu}; " + (f"{len(names)} GPU{'s' if len(names) > 1 else ''}: {', '.join(names)}" if names else "no GPU")
