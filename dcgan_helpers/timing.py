@@ -12,10 +12,10 @@ import keras
 import numpy as np
 
 from .config import GANConfig
-from .data import batches_per_epoch, training_dataset
 from .device import default_strategy, hardware_name, steps_per_execution
 from .errors import UsageError
 from .gan import build_dcgan
+from .pipeline import batches_per_epoch, training_dataset
 
 
 @dataclass(frozen=True)
