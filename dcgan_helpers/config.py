@@ -12,6 +12,7 @@ from .errors import ConfigError
 from .files import write_text_atomically
 
 ARCHITECTURES = ("radford", "paper", "dense")  # see models.py
+NOISE_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or z ~ U(-1, 1)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
 MODEL_SHAPING_KEYS = (
@@ -33,6 +34,7 @@ class GANConfig:
     # Models
     architecture: str = "radford"  # "radford" (Torch-family DCGAN), "paper" (the DCGAN authors' code), "dense"
     noise_dim: int = 100  # length of the latent vector z
+    noise_distribution: str = "normal"  # z ~ N(0, 1); "uniform": U(-1, 1), as the DCGAN authors' code draws it
     generator_filters: int = 64  # width of G's last hidden layer; doubles towards the noise
     discriminator_filters: int = 64  # width of D's first layer; doubles towards the logit
     kernel_size: int = 4  # 4 in dcgan.torch and PyTorch's tutorial; 5 in the DCGAN authors' code and "dense"
@@ -67,6 +69,9 @@ class GANConfig:
             _check_type(name, value)
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
+        if self.noise_distribution not in NOISE_DISTRIBUTIONS:
+            raise ConfigError(f"noise_distribution must be one of {', '.join(NOISE_DISTRIBUTIONS)}, "
+                              f"not {self.noise_distribution!r}")
         if self.precision is not None and self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)} or auto, not {self.precision!r}")
         if self.image_size not in SUPPORTED_IMAGE_SIZES:
@@ -200,9 +205,9 @@ def _parse_value(key: str, text: str):
 
 
 # The DCGAN authors' own face model and training (Newmu/dcgan_code, faces/train_uncond_dcgan.py) at 64 px:
-# 5x5 kernels, a dense projection of z, D 128-256-512-1024 ending in a dense layer, L2 weight decay 1e-5.
+# 5x5 kernels, a dense projection of z ~ U(-1, 1), D 128-256-512-1024 ending in a dense layer, L2 weight decay 1e-5.
 # Apply it to a preset: datasets.preset("celeba64").replace(**PAPER_DESIGN).
 PAPER_DESIGN = {
     "architecture": "paper", "kernel_size": 5, "generator_filters": 128, "discriminator_filters": 128,
-    "weight_decay": 1e-5,
+    "noise_distribution": "uniform", "weight_decay": 1e-5,
 }

@@ -139,7 +139,7 @@ class DCGAN(keras.Model):
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
         here, in ``latent.generate`` and in ``dcgan generate --seed``."""
-        return generate(self.generator, count, seed)
+        return generate(self.generator, count, seed, distribution=self.config.noise_distribution)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:

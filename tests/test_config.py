@@ -71,6 +71,8 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"image_size": 30}, "image_size must be one of 28, 32, 64, 128"),
     ({"channels": 2}, "channels must be 1"),
     ({"architecture": "unet"}, "architecture must be one of radford, paper, dense"),
+    ({"noise_distribution": "gaussian"}, "noise_distribution must be one of normal, uniform"),
+    ({"weight_decay": -1e-5}, "weight_decay must be in"),
     ({"label_smoothing": 1.0}, "label_smoothing must be in"),
     ({"label_noise": 0.5}, "label_noise must be in"),
     ({"batch_size": 0}, "batch_size must be a positive number"),
@@ -96,7 +98,8 @@ def test_model_shaping_keys_are_fields():
 
 def test_a_config_saved_before_the_paper_design_loads_as_the_torch_family_layout_without_weight_decay():
     saved = preset("celeba64").to_dict()
-    for newer in ("weight_decay",):
+    for newer in ("weight_decay", "noise_distribution"):
         del saved[newer]
     config = GANConfig.from_dict(saved)
     assert (config.architecture, config.kernel_size, config.weight_decay) == ("radford", 4, 0.0)
+    assert config.noise_distribution == "normal"

@@ -160,3 +160,16 @@ def test_weight_decay_adds_its_multiple_of_each_variable_to_the_gradient(tiny_co
         updated[weight_decay] = [np.asarray(variable) for variable in variables]
     for start, plain, decayed in zip(before, updated[0.0], updated[0.1], strict=True):
         np.testing.assert_allclose(decayed - plain, -0.1 * start, atol=1e-5)  # SGD step 1: minus the extra gradient
+
+
+def test_samples_and_preview_noise_come_from_the_configured_distribution(tiny_config, tmp_path):
+    from dcgan_helpers.latent import generate, noise
+    from dcgan_helpers.session import Session
+
+    config = tiny_config.replace(noise_distribution="uniform")
+    gan = build_dcgan(config)
+    np.testing.assert_allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5, distribution="uniform"),
+                               atol=1e-6)
+    assert not np.allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5))
+    _, _, preview = Session.create(config, runs_dir=tmp_path).restore(0)
+    np.testing.assert_array_equal(preview, noise(config.preview_count, config.noise_dim, config.seed, "uniform"))

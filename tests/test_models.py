@@ -157,5 +157,6 @@ def test_paper_64_is_the_dcgan_authors_face_model():
 def test_the_paper_design_is_its_own_config_and_radford_stays_the_default():
     config = preset("celeba64").replace(**PAPER_DESIGN)
     assert (config.architecture, config.kernel_size, config.weight_decay) == ("paper", 5, 1e-5)
+    assert config.noise_distribution == "uniform"
     assert (config.generator_filters, config.discriminator_filters) == (128, 128)
     assert (GANConfig().architecture, GANConfig().weight_decay) == ("radford", 0.0)
