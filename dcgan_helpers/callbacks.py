@@ -12,7 +12,6 @@ from .errors import TrainingDiverged, TrainingStopped
 from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import METRIC_NAMES
 from .images import image_grid
-from .latent import generate
 from .viz import dashboard_png, gif_from_files, save_image
 
 
@@ -183,7 +182,7 @@ class MetricCallback(keras.callbacks.Callback):
         epoch_number = epoch + 1
         if epoch_number % self.every:
             return
-        value = float(self.score(np.asarray(generate(self.model.generator, self.samples, self.seed), np.float32)))
+        value = float(self.score(np.asarray(self.model.sample(self.samples, self.seed), np.float32)))
         if logs is not None:
             logs[self.name] = value
         if value < self.best_value:

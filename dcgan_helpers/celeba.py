@@ -1,10 +1,12 @@
 """CelebA (aligned and cropped faces) in its published layout: ``img_align_celeba/`` or ``img_align_celeba.zip``.
 
 The published images are 178×218 JPEGs named ``000001.jpg`` … ``202599.jpg``. For the DCGAN we
-cut a **108-pixel centre square** and resize it to 64×64 with antialiasing, as Radford et al.'s
-and carpedm20's DCGAN code did: it keeps the face from eyebrows to chin and drops most hair and
-background, so a small generator spends its capacity on faces. ``crop=138`` keeps more hair;
-``crop=178`` (the full width) matches the PyTorch tutorial's resize-then-centre-crop.
+cut a **108-pixel centre square** and resize it to 64×64 with antialiasing, as carpedm20's
+DCGAN-tensorflow does (``--input_height=108 --crop``): it keeps the face from eyebrows to chin and
+drops most hair and background, so a small generator spends its capacity on faces. ``crop=138``
+keeps more hair (dcgan.torch cuts a 138-pixel square, 10 pixels right of centre); ``crop=178`` (the
+full width) is the square the PyTorch tutorial's resize-then-centre-crop keeps. (The DCGAN paper's
+own faces were not CelebA but its authors' unreleased web collection.)
 """
 
 import re
@@ -26,8 +28,7 @@ CROP_SIZES = (108, 138, 178)
 MEMBER_PATTERN = re.compile(rf"(?:^|/){IMAGE_FOLDER}/(\d{{6}})\.jpg$")
 
 MIRRORS = (
-    # The file the CelebA authors published on Google Drive, also used by torchvision, TFDS and
-    # linked from PyTorch's DCGAN tutorial.
+    # The file the CelebA authors published on Google Drive, also used by torchvision and TFDS.
     Mirror("Google Drive (CelebA authors' file, used by torchvision/TFDS)",
            google_drive_url("0B7EVK8r0v71pZjFTYXZWM3FlRnM"), ARCHIVE_SHA256),
     # keras-io's DCGAN example downloads its own archive of the same images: checked by its layout.

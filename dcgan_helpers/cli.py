@@ -161,7 +161,8 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    images = without_gray_channel(to_uint8(generate(generator, args.num, args.seed)))
+    images = generate(generator, args.num, args.seed, distribution=session.config.noise_distribution)
+    images = without_gray_channel(to_uint8(images))
     out = args.out or session.path / "generated"
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image)

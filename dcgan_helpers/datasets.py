@@ -36,15 +36,15 @@ DATASETS = {dataset.name: dataset for dataset in (
             lambda data_dir, size, data_filter: load_fashion_mnist(data_dir)[0]),
     Dataset("celeba64", "CelebA faces at 64x64",
             GANConfig(dataset="celeba64", image_size=64, channels=3,
-                      generator_filters=128,  # G 1024-512-256-128-3, as in the paper's table
-                      discriminator_filters=64),  # D 64-128-256-512-1
+                      generator_filters=128,  # G 1024-512-256-128-3, the widths of the DCGAN paper's Figure 1
+                      discriminator_filters=64),  # D 64-128-256-512-1, as in dcgan.torch and PyTorch's tutorial
             lambda data_dir, size, data_filter: load_celeba(data_dir, size=size)),
     Dataset("hands64", "11k Hands at 64x64, a subset chosen by data_filter",
             GANConfig(dataset="hands64", image_size=64, channels=3, architecture="dense", kernel_size=5,
                       batch_size=64, label_smoothing=0.1),
             lambda data_dir, size, data_filter: load_hands(data_dir, size=size, filters=parse_filter(data_filter)),
             takes_filter=True),
-    Dataset("folder", "your own images in --data-dir DIR, with the paper's 64x64 model",
+    Dataset("folder", "your own images in --data-dir DIR, with the celeba64 model",
             GANConfig(dataset="folder", image_size=64, channels=3, generator_filters=128, discriminator_filters=64),
             lambda data_dir, size, data_filter: load_image_folder(data_dir, size=size),
             needs_data_dir=True),

@@ -23,7 +23,7 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
     """
     generator = session.load_best_generator() if best else session.load_generator()
-    images = generate(generator, samples, seed)
+    images = generate(generator, samples, seed, distribution=session.config.noise_distribution)
     dataset = session.config.dataset
     result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",
               "epochs_done": session.last_epoch, "seed": seed}

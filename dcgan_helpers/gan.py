@@ -28,6 +28,16 @@ def generator_loss(fake_logits):
     return ops.mean(ops.softplus(-fake_logits))
 
 
+def weight_decay_penalty(network, weight_decay: float):
+    """``weight_decay`` / 2 times the sum of squares of the network's trainable variables.
+
+    Added to a loss, its gradient adds ``weight_decay * variable`` to each variable's gradient before
+    Adam sees it: the L2 weight decay of the DCGAN authors' code (not AdamW's decoupled decay).
+    """
+    return 0.5 * weight_decay * ops.sum(ops.stack([ops.sum(ops.square(variable))
+                                                    for variable in network.trainable_variables]))
+
+
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
@@ -107,8 +117,12 @@ class DCGAN(keras.Model):
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
             g_loss = generator_loss(fake_logits)
-            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_loss / replicas)
-            scaled_g_loss = self.generator_optimizer.scale_loss(g_loss / replicas)
+            d_objective, g_objective = d_loss, g_loss
+            if self.config.weight_decay:
+                d_objective += weight_decay_penalty(self.discriminator, self.config.weight_decay)
+                g_objective += weight_decay_penalty(self.generator, self.config.weight_decay)
+            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_objective / replicas)
+            scaled_g_loss = self.generator_optimizer.scale_loss(g_objective / replicas)
         self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
         self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
         for name, value in (
@@ -126,7 +140,7 @@ class DCGAN(keras.Model):
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
         here, in ``latent.generate`` and in ``dcgan generate --seed``."""
-        return generate(self.generator, count, seed)
+        return generate(self.generator, count, seed, distribution=self.config.noise_distribution)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:

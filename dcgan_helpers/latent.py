@@ -3,14 +3,21 @@
 import numpy as np
 
 
-def noise(count: int, noise_dim: int, seed: int = 0) -> np.ndarray:
-    """``count`` standard-normal latent vectors; the same seed always gives the same vectors."""
-    return np.random.default_rng(seed).standard_normal((count, noise_dim)).astype(np.float32)
+def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal") -> np.ndarray:
+    """``count`` latent vectors from N(0, 1) (``"normal"``) or U(-1, 1) (``"uniform"``, as the DCGAN
+    authors drew them; ``config.noise_distribution``); the same seed always gives the same vectors."""
+    rng = np.random.default_rng(seed)
+    if distribution == "normal":
+        return rng.standard_normal((count, noise_dim)).astype(np.float32)
+    if distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, (count, noise_dim)).astype(np.float32)
+    raise ValueError(f"distribution must be normal or uniform, not {distribution!r}")
 
 
-def generate(generator, count: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-    """``count`` images in [-1, 1] from ``noise(count, ..., seed)``: the same seed, the same images."""
-    return generator.predict(noise(count, generator.input_shape[-1], seed), batch_size=batch_size, verbose=0)
+def generate(generator, count: int, seed: int = 0, batch_size: int = 500, distribution: str = "normal") -> np.ndarray:
+    """``count`` images in [-1, 1] from ``noise(count, ..., seed, distribution)``: the same seed, the same images."""
+    latent = noise(count, generator.input_shape[-1], seed, distribution)
+    return generator.predict(latent, batch_size=batch_size, verbose=0)
 
 
 def lerp(start, end, fraction: float) -> np.ndarray:

@@ -173,7 +173,8 @@ class Session:
         self.check_resume_point(epoch)
         gan = build_dcgan(self.config, strategy)
         if epoch == 0:
-            return gan, 0, noise(self.config.preview_count, self.config.noise_dim, self.config.seed)
+            return gan, 0, noise(self.config.preview_count, self.config.noise_dim, self.config.seed,
+                                 self.config.noise_distribution)
         _, step, preview_noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
         return gan, step, preview_noise
 

@@ -22,7 +22,7 @@ def test_round_trip_keeps_none_and_booleans():
     assert (again.precision, again.jit_compile, again.steps_per_epoch) == ("mixed_bfloat16", None, 7)
 
 
-def test_presets_follow_their_seed_documents():
+def test_presets_hold_their_designs():
     celeba, hands = preset("celeba64"), preset("hands64")
     assert (celeba.image_size, celeba.channels, celeba.architecture, celeba.kernel_size) == (64, 3, "radford", 4)
     assert (celeba.generator_learning_rate, celeba.beta_1, celeba.batch_size, celeba.noise_dim) == (2e-4, 0.5, 128, 100)
@@ -70,7 +70,9 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
 @pytest.mark.parametrize("changes, fragment", [
     ({"image_size": 30}, "image_size must be one of 28, 32, 64, 128"),
     ({"channels": 2}, "channels must be 1"),
-    ({"architecture": "unet"}, "architecture must be one of radford, dense"),
+    ({"architecture": "unet"}, "architecture must be one of radford, paper, dense"),
+    ({"noise_distribution": "gaussian"}, "noise_distribution must be one of normal, uniform"),
+    ({"weight_decay": -1e-5}, "weight_decay must be in"),
     ({"label_smoothing": 1.0}, "label_smoothing must be in"),
     ({"label_noise": 0.5}, "label_noise must be in"),
     ({"batch_size": 0}, "batch_size must be a positive number"),
@@ -92,3 +94,12 @@ def test_unknown_preset_names_the_known_ones():
 
 def test_model_shaping_keys_are_fields():
     assert set(MODEL_SHAPING_KEYS) <= set(GANConfig().to_dict())
+
+
+def test_a_config_saved_before_the_paper_design_loads_as_the_torch_family_layout_without_weight_decay():
+    saved = preset("celeba64").to_dict()
+    for newer in ("weight_decay", "noise_distribution"):
+        del saved[newer]
+    config = GANConfig.from_dict(saved)
+    assert (config.architecture, config.kernel_size, config.weight_decay) == ("radford", 4, 0.0)
+    assert config.noise_distribution == "normal"

@@ -157,3 +157,15 @@ def test_training_noise_depends_only_on_seed_and_step():
     assert not np.allclose(whole[0][1].numpy(), whole[1][1].numpy())
     draws = whole[0][2].numpy()
     assert draws.min() >= 0 and draws.max() < 1
+
+
+def test_training_noise_follows_the_configured_distribution():
+    from dcgan_helpers.pipeline import training_dataset
+
+    images = small_images(64)
+    drawn = {distribution: np.concatenate([noise.numpy() for _, noise, _ in training_dataset(
+        images, GANConfig(batch_size=16, noise_dim=50, noise_distribution=distribution)).take(8)])
+        for distribution in ("normal", "uniform")}
+    assert drawn["uniform"].min() >= -1 and drawn["uniform"].max() < 1
+    assert drawn["uniform"].var() == pytest.approx(1 / 3, rel=0.1)
+    assert np.abs(drawn["normal"]).max() > 1 and drawn["normal"].var() == pytest.approx(1, rel=0.1)

@@ -45,7 +45,7 @@ def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
 
 
 def test_the_hands_preset_smooths_real_targets_only():
-    """Seed 000: one-sided label smoothing on the discriminator's real labels."""
+    """The 11k Hands design: one-sided label smoothing on the discriminator's real labels."""
     from dcgan_helpers.datasets import preset
 
     config = preset("hands64").replace(generator_filters=8, discriminator_filters=8)
@@ -140,3 +140,36 @@ def test_mean_discriminator_output_is_d_s_average_probability_over_batches(tiny_
     images = images_for(tiny_config, count=70)
     expected = float(np.mean(1 / (1 + np.exp(-np.asarray(gan.discriminator(to_float(images)))))))
     assert mean_discriminator_output(gan.discriminator, images, batch_size=32) == pytest.approx(expected, rel=1e-5)
+
+
+def test_weight_decay_adds_its_multiple_of_each_variable_to_the_gradient(tiny_config):
+    """L2 weight decay as the DCGAN authors' Adam applies it: gradient + weight_decay * variable, every variable."""
+    from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
+
+    config = tiny_config.replace(precision="float32", batch_size=8)
+    rng = np.random.default_rng(0)
+    batch = (rng.uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32), rng.standard_normal((8, 100)).astype(np.float32),
+             rng.uniform(size=(8, DRAWS_PER_IMAGE)).astype(np.float32))
+    updated = {}
+    for weight_decay in (0.0, 0.1):
+        gan = build_dcgan(config.replace(weight_decay=weight_decay))  # same seed: the same starting weights
+        gan.compile(generator_optimizer=keras.optimizers.SGD(1.0), discriminator_optimizer=keras.optimizers.SGD(1.0))
+        variables = gan.generator.trainable_variables + gan.discriminator.trainable_variables
+        before = [np.asarray(variable) for variable in variables]
+        gan.train_step(batch)
+        updated[weight_decay] = [np.asarray(variable) for variable in variables]
+    for start, plain, decayed in zip(before, updated[0.0], updated[0.1], strict=True):
+        np.testing.assert_allclose(decayed - plain, -0.1 * start, atol=1e-5)  # SGD step 1: minus the extra gradient
+
+
+def test_samples_and_preview_noise_come_from_the_configured_distribution(tiny_config, tmp_path):
+    from dcgan_helpers.latent import generate, noise
+    from dcgan_helpers.session import Session
+
+    config = tiny_config.replace(noise_distribution="uniform")
+    gan = build_dcgan(config)
+    np.testing.assert_allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5, distribution="uniform"),
+                               atol=1e-6)
+    assert not np.allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5))
+    _, _, preview = Session.create(config, runs_dir=tmp_path).restore(0)
+    np.testing.assert_array_equal(preview, noise(config.preview_count, config.noise_dim, config.seed, "uniform"))
