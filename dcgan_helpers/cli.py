@@ -116,7 +116,8 @@ def training_images(args, config):
     from .datasets import load_images
     from .pipeline import check_images
 
-    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
+    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter, config.crop),
+                        config)
 
 
 def run_train(args) -> None:
@@ -143,6 +144,9 @@ def run_train(args) -> None:
     print(describe(config))
     chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
     print(f"{len(images):,} training images{chosen_by}")
+    report = getattr(images, "report", None)  # prepared images say what they left out; Fashion-MNIST has no report
+    if report is not None and report.left_out:
+        print(report)
     session.train(images, args.epochs, resume_from=args.offset, verbose=1)
     print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
 

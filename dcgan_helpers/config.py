@@ -15,6 +15,7 @@ ARCHITECTURES = ("radford", "paper", "dense")  # see models.py
 NOISE_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or z ~ U(-1, 1)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
+CELEBA_CROP_SIZES = (108, 138, 178)  # side of the centre square cut from CelebA's 178×218 photos
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
     "generator_filters", "discriminator_filters", "kernel_size",
@@ -30,6 +31,7 @@ class GANConfig:
     image_size: int = 28  # height = width of the images, one of SUPPORTED_IMAGE_SIZES
     channels: int = 1  # 1 for grayscale, 3 for RGB
     data_filter: str = ""  # hands64 only: a subset, e.g. "aspectOfHand=dorsal right;accessories=0"
+    crop: int = 108  # celeba64 only: side of the centre square cut from each 178×218 photo (108, 138 or 178)
 
     # Models
     architecture: str = "radford"  # "radford" (Torch-family DCGAN), "paper" (the DCGAN authors' code), "dense"
@@ -79,6 +81,9 @@ class GANConfig:
             raise ConfigError(f"image_size must be one of {sizes}, not {self.image_size}")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), not {self.channels}")
+        if self.crop not in CELEBA_CROP_SIZES:
+            raise ConfigError(f"crop must be one of {', '.join(map(str, CELEBA_CROP_SIZES))} (pixels of the centre "
+                              f"square cut from each CelebA photo), not {self.crop}")
         positive = ("noise_dim", "generator_filters", "discriminator_filters", "kernel_size", "batch_size",
                     "generator_learning_rate", "discriminator_learning_rate", "preview_count",
                     "keep_checkpoints", "steps_per_execution")

@@ -36,7 +36,8 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
         from .inception import InceptionFeatures, inception_scores, reference_features
 
         extractor = InceptionFeatures(inception_weights)
-        real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter)
+        real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter,
+                           session.config.crop)
         chosen = np.sort(np.random.default_rng(0).permutation(len(real))[:REFERENCE_IMAGES])
         subset = session.config.data_filter
         name = f"{dataset}-{session.config.image_size}px" + (f"-{hashlib.sha256(subset.encode()).hexdigest()[:8]}"

@@ -8,6 +8,7 @@ FID code (which has 1008 classes; pytorch-fid ports it exactly), with Keras' own
 figures compare with each other, not exactly with published ones.
 """
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,11 +101,26 @@ def check_sample_count(count: int) -> None:
                       f"{RECOMMENDED_SAMPLES:,} or more", stacklevel=3)
 
 
+def pixels_digest(images) -> str:
+    """A short hash of the images' shape and pixels: the identity of a set of real images."""
+    images = np.asarray(images)
+    digest = hashlib.sha256(f"{images.dtype} {images.shape}".encode())
+    for start in range(0, len(images), 1024):  # in slices, so a memory-mapped set is not copied whole
+        digest.update(images[start: start + 1024].tobytes())
+    return digest.hexdigest()[:16]
+
+
 def reference_features(name: str, images, extractor, cache_dir) -> np.ndarray:
-    """Features of the real images, computed once and cached as ``<cache_dir>/<extractor>-<name>-<N>.npy``."""
-    path = Path(cache_dir) / f"{extractor.name}-{name}-{len(images)}.npy"
-    if path.is_file():
+    """Features of the real images, computed once and cached as ``<cache_dir>/<extractor>-<name>-<N>-<hash>.npy``.
+
+    The hash is of the images' pixels, so another folder, crop or filter under the same ``name``
+    never reuses features of other images.
+    """
+    path = Path(cache_dir) / f"{extractor.name}-{name}-{len(images)}-{pixels_digest(images)}.npy"
+    try:
         return np.load(path)
+    except (OSError, ValueError, EOFError):  # not computed yet, or an unreadable file: computed again
+        pass
     features = extractor(images).astype(np.float32)
     with atomic_path(path) as temporary:
         np.save(temporary, features)
