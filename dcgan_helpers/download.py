@@ -69,8 +69,8 @@ def zip_problem(path: Path) -> str | None:
         with zipfile.ZipFile(path) as opened:
             damaged = opened.testzip()  # reads every member in small chunks and checks its CRC-32
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
-        return f"not a readable zip archive ({error})"
-    return f"its member {damaged} is damaged" if damaged else None
+        return f"is not a readable zip archive ({error})"
+    return f"has a damaged member {damaged}" if damaged else None
 
 
 def verification_problem(path: Path, sha256: str | None) -> str | None:
@@ -109,14 +109,19 @@ def download(url: str, destination, sha256: str | None = None, timeout: float = 
     origin = destination.with_name(destination.name + ".part.url")
     have = resumable_bytes(part, origin, url)
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    said_complete = False  # a 416 answer: the server has nothing after the part's end
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.headers.get_content_type() == "text/html":
                 raise DownloadError(f"{url} answered with a web page instead of the file "
                                     "(a download quota, a permission or a sign-in page)")
-            resumed = response.status == 206 and content_range_start(response) in (have, None)
+            resumed = response.status == 206
+            if resumed and content_range_start(response) not in (have, None):
+                part.unlink()
+                raise DownloadError(f"{url} answered from byte {content_range_start(response):,} when asked from "
+                                    f"byte {have:,}; the part was discarded and the next attempt starts afresh")
             if have and not resumed:
-                have = 0  # the server ignores Range, or answers another one: start again
+                have = 0  # the server ignores Range: start again
             total = have + int(response.headers.get("Content-Length", 0))
             if not quiet:
                 print(f"downloading {destination.name}" + (f", resuming at {have:,} bytes" if resumed else ""))
@@ -132,16 +137,15 @@ def download(url: str, destination, sha256: str | None = None, timeout: float = 
     except urllib.error.HTTPError as error:
         if error.code != 416 or not have:
             raise DownloadError(f"{url}: HTTP {error.code} {error.reason}") from error
-        # 416: the server has nothing after the part's end. The part is complete only if it verifies.
-        if verification_problem(part, sha256) is not None:
-            part.unlink()
-            return download(url, destination, sha256, timeout, quiet)  # no part now, so no Range and no 416
+        said_complete = True  # believed only if the part verifies
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         raise DownloadError(f"{url}: {getattr(error, 'reason', error)} (the part downloaded so far is kept "
                             f"in {part} and the next attempt from this source continues from it)") from error
     problem = verification_problem(part, sha256)
     if problem is not None:
         part.unlink()
+        if said_complete:  # a truncated or foreign part the server will not extend: fetch the file whole
+            return download(url, destination, sha256, timeout, quiet)
         origin.unlink(missing_ok=True)
         raise DataFormatError(
             f"{destination.name} from {url} {problem}; the file was deleted. "
@@ -168,7 +172,7 @@ def fetch_kaggle(dataset: str, folder: Path) -> Path:
             raise DownloadError(f"kaggle datasets download -d {dataset} failed: {result.stderr.strip()[-300:]}")
         problem = zip_problem(fetched)
         if problem is not None:
-            raise DownloadError(f"kaggle datasets download -d {dataset} gave a file that is {problem}")
+            raise DownloadError(f"kaggle datasets download -d {dataset} gave a file that {problem}")
         os.replace(fetched, folder / name)
     return folder / name
 

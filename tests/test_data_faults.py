@@ -8,6 +8,7 @@ says what it left out.
 import io
 import os
 import struct
+import sys
 import tracemalloc
 import warnings
 import zipfile
@@ -22,7 +23,7 @@ from dcgan_helpers.celeba import load_celeba
 from dcgan_helpers.config import GANConfig
 from dcgan_helpers.datasets import preset
 from dcgan_helpers.download import DownloadError, Mirror, download, fetch_first
-from dcgan_helpers.errors import DataFormatError
+from dcgan_helpers.errors import DataFormatError, DataNotFoundError
 from dcgan_helpers.hands import load_hands
 from dcgan_helpers.image_cache import prepare_image
 from dcgan_helpers.image_folder import load_image_folder
@@ -104,6 +105,28 @@ def test_a_mirror_without_checksum_is_verified_by_the_zip_itself(tmp_path):
             pytest.raises(DataFormatError, match="damaged"):
         download(server.url("/celeba.zip"), tmp_path / "img_align_celeba.zip", quiet=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_kaggle_download_replaces_nothing(tmp_path, monkeypatch):
+    served = tmp_path / "served.zip"
+    command = tmp_path / "bin" / "kaggle"  # stands in for the Kaggle CLI: copies served.zip where -p says
+    command.parent.mkdir()
+    command.write_text(f"#!{sys.executable}\nimport shutil, sys\n"
+                       f"shutil.copy({str(served)!r}, sys.argv[sys.argv.index('-p') + 1] + '/celeba-dataset.zip')\n")
+    command.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{command.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("KAGGLE_KEY", "test")
+    folder = tmp_path / "celeba"
+    earlier = zip_members(folder / "celeba-dataset.zip", celeba_members(2, corrupt=())).read_bytes()
+    good = zip_bytes(celeba_members(3, corrupt=()))
+    served.write_bytes(good[: len(good) - 30])  # cut short: its zip directory is incomplete
+    mirror = Mirror("kaggle", kaggle_dataset="jessicali9530/celeba-dataset")
+    with pytest.raises(DataNotFoundError, match="kaggle: .*not a readable zip"):
+        fetch_first([mirror], folder / "img_align_celeba.zip", "hint", quiet=True)
+    assert [path.name for path in folder.iterdir()] == ["celeba-dataset.zip"]
+    assert (folder / "celeba-dataset.zip").read_bytes() == earlier
+    served.write_bytes(good)
+    assert fetch_first([mirror], folder / "img_align_celeba.zip", "hint", quiet=True).read_bytes() == good
 
 
 def test_a_damaged_archive_in_the_data_folder_says_what_to_do_or_is_downloaded_again(tmp_path):
