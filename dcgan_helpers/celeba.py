@@ -19,7 +19,7 @@ from .config import CELEBA_CROP_SIZES
 from .download import Mirror, fetch_first, google_drive_url
 from .errors import ConfigError, DataFormatError, DataNotFoundError
 from .image_cache import PreparedImages
-from .image_folder import original_photos, prepared_images
+from .image_folder import DAMAGED_MEMBER, original_photos, prepared_images
 from .locations import dataset_search_dirs, download_dir
 
 FOLDER_NAME = "celeba"
@@ -128,4 +128,8 @@ def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = Fal
         source = archive = download_celeba(path, mirrors)  # replaces the damaged file only once verified
         names = image_names(source, archive)
     manifest = {"dataset": "celeba", "size": size, "channels": 3, "square": "crop", "crop": crop}
-    return prepared_images(source, names, manifest, cache_name="celeba", archive=archive)
+    images = prepared_images(source, names, manifest, cache_name="celeba", archive=archive)
+    if download and archive is not None and any(why.startswith(DAMAGED_MEMBER) for _, why in images.report.left_out):
+        source = archive = download_celeba(path, mirrors)  # a damaged archive, replaced only once verified
+        images = prepared_images(source, image_names(source, archive), manifest, cache_name="celeba", archive=archive)
+    return images

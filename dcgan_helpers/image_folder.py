@@ -18,6 +18,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 MAX_IMAGE_BYTES = 64 << 20  # no photo is larger; a bigger file or zip member is refused unread (a zip bomb)
 READ_CHUNK_BYTES = 1 << 20
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)  # a damaged or unusual member
+DAMAGED_MEMBER = "damaged zip member"  # how the report names a member the zip module cannot read
 
 
 def is_image_name(name: str) -> bool:
@@ -63,24 +64,28 @@ def member_reader(archive: Path | None):
                 with opened.open(info) as stream:
                     return read_at_most(stream, info.file_size)
             except ZIP_ERRORS as error:
-                raise DataFormatError(f"damaged zip member ({error})") from error
+                raise DataFormatError(f"{DAMAGED_MEMBER} ({error})") from error
 
         yield read_member
 
 
+def file_identity(path) -> tuple[str, int, int]:
+    """(name, size, modification time in ns) of a file; a vanished file is left out when the cache is built."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return str(path), -1, -1
+    return str(path), status.st_size, status.st_mtime_ns
+
+
 def source_identities(names: list, archive: Path | None) -> list[tuple[str, int, int]]:
-    """(name, size, modification time in ns) of each file, or (member, size, CRC-32) of each zip member."""
-    if archive is not None:
-        with zipfile.ZipFile(archive) as opened:
-            return [(name, info.file_size, info.CRC) for name in names for info in [opened.getinfo(name)]]
-    identities = []
-    for path in names:
-        try:
-            status = os.stat(path)
-            identities.append((str(path), status.st_size, status.st_mtime_ns))
-        except OSError:
-            identities.append((str(path), -1, -1))  # vanished: left out (and reported) when the cache is built
-    return identities
+    """(name, size, modification time) of each file; for a zip, the archive's own and (member, size, CRC-32)
+    of each member (a zip's directory can describe members its damaged data no longer holds)."""
+    if archive is None:
+        return [file_identity(path) for path in names]
+    with zipfile.ZipFile(archive) as opened:
+        members = [(name, info.file_size, info.CRC) for name in names for info in [opened.getinfo(name)]]
+    return [file_identity(archive), *members]
 
 
 def original_photos(names: list, archive: Path | None = None) -> list[np.ndarray]:

@@ -141,6 +141,21 @@ def test_a_damaged_archive_in_the_data_folder_says_what_to_do_or_is_downloaded_a
     assert len(images) == 4 and (folder / "img_align_celeba.zip").read_bytes() == good
 
 
+def test_an_archive_mixed_from_two_downloads_is_reported_or_downloaded_again(tmp_path):
+    first = zip_bytes(celeba_members(6, corrupt=()))
+    second = zip_bytes({f"img_align_celeba/{number:06d}.jpg": jpeg_bytes(178, 218, 50 + number)
+                        for number in range(1, 7)})
+    middle = len(first) // 2
+    archive = tmp_path / "celeba" / "img_align_celeba.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(first[:middle] + second[middle:])  # what resuming one mirror's part from another gave
+    mixed = load_celeba(archive.parent)
+    assert mixed.report.left_out and all("damaged zip member" in why for _, why in mixed.report.left_out)
+    with FileServer({"/celeba.zip": second}).running() as server:
+        images = load_celeba(archive.parent, download=True, mirrors=[Mirror("local", server.url("/celeba.zip"))])
+    assert len(images) == 6 and not images.report.left_out and archive.read_bytes() == second
+
+
 def test_one_corrupt_zip_member_is_skipped_and_reported(tmp_path):
     members = celeba_members(5, corrupt=())
     content = bytearray(zip_bytes(members, zipfile.ZIP_DEFLATED))
