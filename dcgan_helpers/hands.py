@@ -57,11 +57,15 @@ def read_hand_info(info: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError) as error:
         raise DataFormatError(f"{info} cannot be read as a text file ({error})") from error
     reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in INFO_COLUMNS if column not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(f"{info} lacks the columns {', '.join(missing)}; 11k Hands' {INFO_NAME} has "
-                              f"{', '.join(INFO_COLUMNS)}")
-    return [{key: (value or "").strip() for key, value in row.items() if key} for row in reader]
+    try:
+        missing = [column for column in INFO_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFormatError(f"{info} lacks the columns {', '.join(missing)}; 11k Hands' {INFO_NAME} has "
+                                  f"{', '.join(INFO_COLUMNS)}")
+        return [{key: (value or "").strip() for key, value in row.items() if key} for row in reader]
+    except csv.Error as error:
+        raise DataFormatError(f"{info} is not a readable CSV file (line {reader.line_num}: {error}); "
+                              f"download {INFO_NAME} again from {HOMEPAGE}") from error
 
 
 def matches(row: dict, filters: dict) -> bool:
@@ -111,9 +115,10 @@ def choose_photos(selected: list[str], available: dict) -> tuple[list, list[tupl
     and (name, why) for every name left out: refused, repeated or missing."""
     chosen, left_out, seen = [], [], set()
     for name in selected:
-        if not is_plain_file_name(name):
-            left_out.append((name, f"refused: {INFO_NAME} may only name files in {IMAGE_FOLDER}/, this points "
-                                   "outside it"))
+        if not name:
+            left_out.append((name, "refused: the row names no photo"))
+        elif not is_plain_file_name(name):
+            left_out.append((name, f"refused: points outside {IMAGE_FOLDER}/ ({INFO_NAME} may only name its files)"))
         elif name in seen:
             left_out.append((name, f"duplicate row of {INFO_NAME}: the photo is used once"))
         elif name not in available:
