@@ -265,7 +265,7 @@ def test_hand_info_rows_that_escape_or_repeat_or_miss_are_refused_and_reported(t
         assert "Hand_0000099.jpg" in reasons and "missing" in reasons["Hand_0000099.jpg"]
         assert any("Hand_0000002.jpg" in name and "duplicate" in why for name, why in images.report.left_out)
         assert "secret" in str(images.report) and "duplicate" in str(images.report)
-    (root / "HandInfo.csv").write_text("\n".join([*rows, row.replace("Hand_", "Hand\0")]) + "\n")
+    (root / "HandInfo.csv").write_text("\n".join([*rows, '1,"an unclosed quote' + "x" * 200_000]) + "\n")
     with pytest.raises(DataFormatError, match="not a readable CSV file"):
         load_hands(root)
 
