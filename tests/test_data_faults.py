@@ -338,3 +338,18 @@ def test_the_command_line_prints_what_it_left_out(tmp_path, capsys):
         assert main(["train", "--dataset", "folder", "--data-dir", str(folder), *tiny, "1", "1"]) == 0
     said = capsys.readouterr().out
     assert "20 training images" in said and "broken.jpg" in said
+
+
+# Bad values
+
+
+def test_impossible_preparation_settings_are_refused_before_any_file_is_read(tmp_path):
+    from dcgan_helpers.errors import ConfigError
+
+    folder = write_members(tmp_path / "mine", {"a.jpg": jpeg_bytes(50, 40, 0)})
+    for settings, message in (({"square": "stretch"}, "square must be one of crop, pad"),
+                              ({"size": 0}, "size must be a whole number"),
+                              ({"channels": 4}, "channels must be 1")):
+        with pytest.raises(ConfigError, match=message):
+            load_image_folder(folder, **settings)
+    assert not (tmp_path / ".dcgan-cache").exists()
