@@ -129,6 +129,20 @@ def choose_photos(selected: list[str], available: dict) -> tuple[list, list[tupl
     return chosen, left_out
 
 
+def archive_photos(archive: Path) -> dict[str, str]:
+    """The photos of Hands.zip by file name (``Hand_0000002.jpg`` → its member ``Hands/Hand_0000002.jpg``)."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            members = {Path(name).name: name for name in opened.namelist() if Path(name).parent.name == IMAGE_FOLDER}
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataFormatError(f"{archive} is not a readable zip archive ({error}); delete it and download "
+                              f"{ARCHIVE_NAME} again from {HOMEPAGE}") from error
+    if not members:
+        raise DataFormatError(f"{archive} does not have 11k Hands' layout: expected {IMAGE_FOLDER}/Hand_0000002.jpg"
+                              " … inside")
+    return members
+
+
 def hand_photo(name: str, path=None) -> np.ndarray:
     """One original photo (e.g. ``"Hand_0000002.jpg"``) as uint8 RGB, from the folder or from Hands.zip."""
     if not is_plain_file_name(name):
@@ -137,8 +151,7 @@ def hand_photo(name: str, path=None) -> np.ndarray:
     if archive is None:
         member = source / name if (source / name).is_file() else None
     else:
-        with zipfile.ZipFile(archive) as opened:
-            member = next((member for member in opened.namelist() if member.endswith(f"{IMAGE_FOLDER}/{name}")), None)
+        member = archive_photos(archive).get(name)
     if member is None:
         raise DataNotFoundError(f"{archive or source} has no {IMAGE_FOLDER}/{name}")
     return original_photos([member], archive)[0]
@@ -151,15 +164,7 @@ def load_hands(path=None, size: int = 64, filters: dict | None = None, square: s
     source, archive, info = find_hands(path)
     selected = select_images(read_hand_info(info), filters)
     if archive is not None:
-        try:
-            with zipfile.ZipFile(archive) as opened:
-                members = {Path(name).name: name for name in opened.namelist() if f"{IMAGE_FOLDER}/" in name}
-        except zipfile.BadZipFile as error:
-            raise DataFormatError(f"{archive} is not a readable zip archive ({error}); delete it and download "
-                                  f"{ARCHIVE_NAME} again from {HOMEPAGE}") from error
-        if not members:
-            raise DataFormatError(f"{archive} does not have 11k Hands' layout: expected {IMAGE_FOLDER}/Hand_0000002.jpg"
-                                  " … inside")
+        members = archive_photos(archive)
     else:
         members = {file.name: file for file in source.iterdir() if file.is_file()}
     names, left_out = choose_photos(selected, members)
