@@ -311,6 +311,22 @@ def test_a_zip_member_that_lies_about_its_size_is_read_no_further_than_the_cap(t
     assert peak < 8 << 20 and len(images) == 2 and left_out_names(images) == ["000002.jpg"]
 
 
+def test_a_gzip_that_decompresses_beyond_the_cap_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    import gzip
+
+    from dcgan_helpers import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "MAX_IDX_BYTES", 1 << 20)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(32 << 20), compresslevel=1))
+    tracemalloc.start()
+    with pytest.raises(DataFormatError) as raised:
+        fashion_mnist.read_idx(tmp_path / "train-images-idx3-ubyte.gz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak / 1e6:.1f} MB"
+    assert "decompresses to more than 1,048,576 bytes" in str(raised.value)
+
+
 # 11. Skipped files are reported whatever the warning filters
 
 
