@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import DataFormatError, DataNotFoundError
-from .image_cache import PreparedImages, cached_images, fingerprint
+from .image_cache import PreparedImages, cached_images, fingerprint, printable
 from .locations import cache_dir_for
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -115,7 +115,7 @@ def prepared_images(source: Path, names: list, manifest: dict, cache_name: str, 
         return str(name) if archive is not None else os.path.relpath(name, source)
 
     with member_reader(archive) as read:
-        images = cached_images(stem, manifest, names, read, f"preparing {source.name}", display)
+        images = cached_images(stem, manifest, names, read, f"preparing {printable(source.name)}", display)
     images.report = images.report.with_left_out(left_out)
     return images
 
