@@ -230,8 +230,9 @@ def test_the_celeba_crop_lives_in_the_config_and_reaches_the_loader(tmp_path, ca
 # 5. Names that are not UTF-8
 
 
-def test_a_file_name_that_is_not_utf8_is_read(tmp_path):
-    folder = tmp_path / "mine"
+def test_a_file_name_that_is_not_utf8_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))  # a strict UTF-8 terminal
+    folder = tmp_path / os.fsdecode(b"m\xefne")  # the folder's own name too: its progress line is printed
     folder.mkdir()
     Image.fromarray(np.full((40, 30, 3), 90, np.uint8)).save(folder / "plain.png")
     latin1 = os.fsdecode(os.fsencode(str(folder)) + b"/caf\xe9.png")  # "café" written by a Latin-1 system
