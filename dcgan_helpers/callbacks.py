@@ -43,7 +43,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.gif_path = Path(gif_path)
 
     def on_epoch_end(self, epoch, logs=None):
-        images = self.model.generator(self.noise, training=False)
+        images = self.model.sampling_generator(self.noise, training=False)
         save_image(self.samples_dir / epoch_file_name(epoch + 1, ".png"), image_grid(images))
         gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
 
@@ -117,7 +117,7 @@ class LiveDashboard(keras.callbacks.Callback):
         self.show(self.render(epoch + 1, self.rows))
 
     def render(self, epoch, rows: list[dict]) -> bytes:
-        grid = image_grid(self.model.generator(self.noise, training=False))
+        grid = image_grid(self.model.sampling_generator(self.noise, training=False))
         last = rows[-1]
         title = (
             f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
@@ -188,6 +188,6 @@ class MetricCallback(keras.callbacks.Callback):
         if value < self.best_value:
             self.best_value = value
             with atomic_path(self.best_path) as temporary:
-                self.model.generator.save(temporary)
+                self.model.sampling_generator.save(temporary)
             write_text_atomically(self.record_path, json.dumps(
                 {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}, indent=2))

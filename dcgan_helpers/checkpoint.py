@@ -1,8 +1,8 @@
 """One file per finished epoch holding everything needed to continue training exactly.
 
-A checkpoint stores both networks' weights (BatchNorm statistics included), both optimizers'
-state (step counts, Adam moments; loss scale when mixed precision is on), the training noise
-generator's state, the fixed preview noise, the epoch and the number of batches consumed.
+A checkpoint stores both networks' weights (BatchNorm statistics included), the moving average
+of G's weights when one is kept, both optimizers' state (step counts, Adam moments; loss scale
+when mixed precision is on), the fixed preview noise, the epoch and the number of batches consumed.
 It is one ``.npz`` written under a temporary name and renamed, so a process killed at any
 moment leaves either the old set of checkpoints or the old set plus one complete new file.
 """
@@ -47,6 +47,7 @@ def _state(gan) -> dict[str, list]:
         "discriminator_optimizer": discriminator_adam,
         "generator_loss_scale": generator_scale,
         "discriminator_loss_scale": discriminator_scale,
+        "averaged_generator": gan.averaged_generator.weights if gan.averaged_generator is not None else [],
     }
 
 
@@ -86,6 +87,8 @@ def _restore(path, gan) -> tuple[int, int, np.ndarray]:
             values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
             if group.endswith("loss_scale") and (not values or not variables):
                 continue  # one run used mixed precision and the other did not: keep the fresh loss scale
+            if group == "averaged_generator" and (not values or not variables):
+                continue  # averaging was off in one of the runs: an average starts from G (see below)
             if len(values) != len(variables):
                 raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
             for variable, value in zip(variables, values, strict=True):
@@ -95,4 +98,7 @@ def _restore(path, gan) -> tuple[int, int, np.ndarray]:
                         f"and {tuple(variable.shape)} in the model"
                     )
                 variable.assign(value)
+        has_average = any(key.startswith("averaged_generator/") for key in stored.files)
+        if gan.averaged_generator is not None and not has_average:
+            gan.averaged_generator.set_weights(gan.generator.get_weights())
         return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]

@@ -51,6 +51,10 @@ class GANConfig:
     batch_size: int = 128
     steps_per_epoch: int | None = None  # None: one pass over the data
 
+    # Averaging: samples, metrics and the exported generator come from an exponential moving average of G
+    ema_decay: float = 0.0  # weight of the old average at each step (0.999: ~1000 steps); 0 turns averaging off
+    ema_start_step: int = 0  # the average copies G until this step, then starts averaging
+
     # Loss
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     label_noise: float = 0.0  # probability of swapping a real and a fake label in D's loss
@@ -97,6 +101,10 @@ class GANConfig:
             raise ConfigError(
                 f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}"
             )
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1), not {self.ema_decay}; 0.999 is typical, 0 turns it off")
+        if self.ema_start_step < 0:
+            raise ConfigError(f"ema_start_step must be 0 or more, not {self.ema_start_step}")
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), not {getattr(self, name)}")

@@ -61,10 +61,15 @@ def gpu_available() -> bool:
 
 
 @functools.cache
+def gpu_compute_capability() -> tuple:
+    """The lowest compute capability of the GPUs, (0, 0) without a GPU."""
+    details = [tf.config.experimental.get_device_details(gpu) for gpu in gpus()]
+    return min((detail.get("compute_capability", (0, 0)) for detail in details), default=(0, 0))
+
+
 def gpu_has_fast_float16() -> bool:
     """Tensor cores (compute capability 7.0 and later) are what makes float16 pay off."""
-    details = [tf.config.experimental.get_device_details(gpu) for gpu in gpus()]
-    return bool(details) and all(detail.get("compute_capability", (0, 0)) >= (7, 0) for detail in details)
+    return gpu_compute_capability() >= (7, 0)
 
 
 @functools.cache
@@ -75,6 +80,21 @@ def cpu_has_native_bfloat16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def runs_natively(precision: str) -> bool:
+    """Whether this device computes in ``precision`` with its own instructions rather than emulating it.
+
+    Emulated half precision is correct but several times slower than float32 (a CPU without
+    AVX512-BF16 converts every bfloat16 value in software), so timing it measures only the emulation.
+    """
+    if precision == "float32":
+        return True
+    if tpu_available():
+        return precision == "mixed_bfloat16"
+    if gpu_available():  # tensor cores: float16 from compute capability 7.0, bfloat16 from 8.0
+        return gpu_compute_capability() >= ((8, 0) if precision == "mixed_bfloat16" else (7, 0))
+    return precision == "mixed_bfloat16" and cpu_has_native_bfloat16()
 
 
 def dtype_policy(config: GANConfig) -> str:

@@ -49,10 +49,11 @@ class DCGAN(keras.Model):
     takes its slice of the global batch and the gradients are summed across replicas.
     """
 
-    def __init__(self, generator, discriminator, config: GANConfig, **kwargs):
+    def __init__(self, generator, discriminator, config: GANConfig, averaged_generator=None, **kwargs):
         super().__init__(name="dcgan", **kwargs)
         self.generator = generator
         self.discriminator = discriminator
+        self.averaged_generator = averaged_generator  # G's moving average (config.ema_decay > 0), else None
         self.config = config
         self.noise_dim = generator.input_shape[-1]
         self.built = True  # both networks are built; fit must not trace call() with a training batch
@@ -125,6 +126,8 @@ class DCGAN(keras.Model):
             scaled_g_loss = self.generator_optimizer.scale_loss(g_objective / replicas)
         self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
         self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
+        if self.averaged_generator is not None:
+            self._update_average()
         for name, value in (
             ("d_loss", d_loss), ("g_loss", g_loss),
             ("d_real", ops.mean(ops.sigmoid(real_logits))), ("d_fake", ops.mean(ops.sigmoid(fake_logits))),
@@ -137,10 +140,26 @@ class DCGAN(keras.Model):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables, strict=True))
 
+    def _update_average(self):
+        """Move every weight of the averaged G, BatchNorm statistics included, towards G's new value.
+
+        Until ``ema_start_step`` the average simply copies G; the step count comes from G's
+        optimizer, which checkpoints keep, so a resumed session averages exactly like an unbroken one.
+        """
+        started = self.generator_optimizer.iterations > self.config.ema_start_step
+        decay = ops.where(started, self.config.ema_decay, 0.0)
+        for average, weight in zip(self.averaged_generator.weights, self.generator.weights, strict=True):
+            average.assign(decay * average + (1.0 - decay) * weight)
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator whose images a reader sees and exports: G's moving average when it is kept, else G."""
+        return self.generator if self.averaged_generator is None else self.averaged_generator
+
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
         here, in ``latent.generate`` and in ``dcgan generate --seed``."""
-        return generate(self.generator, count, seed, distribution=self.config.noise_distribution)
+        return generate(self.sampling_generator, count, seed, distribution=self.config.noise_distribution)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:
@@ -153,7 +172,12 @@ def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = Non
     keras.utils.set_random_seed(config.seed)
     synchronized = strategy.num_replicas_in_sync > 1
     with strategy.scope():
-        gan = DCGAN(build_generator(config, synchronized), build_discriminator(config, synchronized), config)
+        generator = build_generator(config, synchronized)
+        averaged_generator = None
+        if config.ema_decay > 0:
+            averaged_generator = build_generator(config, synchronized)
+            averaged_generator.set_weights(generator.get_weights())
+        gan = DCGAN(generator, build_discriminator(config, synchronized), config, averaged_generator)
         gan.compile()
     return gan
 

@@ -231,7 +231,7 @@ class Session:
         row.update({name: float(value) for name, value in (extra or {}).items()})
         self._write_history([*[old for old in self.history() if old["epoch"] < epoch], row])
         with atomic_path(self.generator_path) as temporary:
-            gan.generator.save(temporary)
+            gan.sampling_generator.save(temporary)
         save_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan, epoch, step, preview_noise)
         for old in checkpoint_epochs(self.checkpoints_dir)[: -self.config.keep_checkpoints]:
             (self.checkpoints_dir / checkpoint_name(old)).unlink(missing_ok=True)

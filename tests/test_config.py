@@ -80,6 +80,8 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"batch_size": 12.5}, "batch_size must be int"),
     ({"jit_compile": "yes"}, "jit_compile must be bool or None"),
     ({"beta_1": 1.0}, "beta_1 must be in"),
+    ({"ema_decay": 1.0}, "ema_decay must be in"),
+    ({"ema_start_step": -1}, "ema_start_step must be 0 or more"),
     ({"precision": "float16"}, "precision must be one of float32, mixed_float16, mixed_bfloat16 or auto"),
 ])
 def test_invalid_values_are_rejected(changes, fragment):

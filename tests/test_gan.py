@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
+from dcgan_helpers.latent import generate
 from dcgan_helpers.pipeline import training_dataset
 
 
@@ -173,3 +174,40 @@ def test_samples_and_preview_noise_come_from_the_configured_distribution(tiny_co
     assert not np.allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5))
     _, _, preview = Session.create(config, runs_dir=tmp_path).restore(0)
     np.testing.assert_array_equal(preview, noise(config.preview_count, config.noise_dim, config.seed, "uniform"))
+
+
+class GeneratorWeightsPerStep(keras.callbacks.Callback):
+    """Records G's weights (BatchNorm statistics included) after every training step."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append([weight.numpy() for weight in self.model.generator.weights])
+
+
+def test_the_averaged_generator_copies_g_until_the_start_step_then_averages_every_weight(tiny_config):
+    config = tiny_config.replace(ema_decay=0.75, ema_start_step=2)
+    gan = build_dcgan(config)
+    recorder = GeneratorWeightsPerStep()
+    gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=4, verbose=0,
+            callbacks=[recorder])
+    expected = recorder.steps[1]  # steps 1 and 2 copy G
+    for weights in recorder.steps[2:]:
+        expected = [0.75 * average + 0.25 * weight for average, weight in zip(expected, weights, strict=True)]
+    averaged = [weight.numpy() for weight in gan.averaged_generator.weights]
+    assert len(averaged) == len(gan.generator.weights) > len(gan.generator.trainable_weights)  # BN statistics too
+    for want, got in zip(expected, averaged, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(averaged[0], recorder.steps[-1][0])  # the average lags behind G
+
+
+def test_samples_come_from_the_average_when_one_is_kept_and_from_g_otherwise(tiny_config):
+    for decay in (0.9, 0.0):
+        config = tiny_config.replace(ema_decay=decay)
+        gan = build_dcgan(config)
+        gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=2, verbose=0)
+        expected = gan.averaged_generator if decay else gan.generator
+        assert gan.sampling_generator is expected and (gan.averaged_generator is None) == (decay == 0)
+        np.testing.assert_array_equal(gan.sample(3, seed=5), generate(expected, 3, seed=5))
