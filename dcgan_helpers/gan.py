@@ -143,11 +143,14 @@ class DCGAN(keras.Model):
     def _update_average(self):
         """Move every weight of the averaged G, BatchNorm statistics included, towards G's new value.
 
-        Until ``ema_start_step`` the average simply copies G; the step count comes from G's
-        optimizer, which checkpoints keep, so a resumed session averages exactly like an unbroken one.
+        Until ``ema_start_step`` the average copies G. After it, the n-th update keeps a share
+        min(ema_decay, (1 + n) / (10 + n)) of the old average, the warm-up of TensorFlow's
+        ``tf.train.ExponentialMovingAverage``: early on, when G changes fast, the average forgets
+        quickly; later it averages over about 1 / (1 - ema_decay) steps. The step count comes from
+        G's optimizer, which checkpoints keep, so a resumed session averages exactly like an unbroken one.
         """
-        started = self.generator_optimizer.iterations > self.config.ema_start_step
-        decay = ops.where(started, self.config.ema_decay, 0.0)
+        updates = ops.cast(self.generator_optimizer.iterations, "float32") - self.config.ema_start_step
+        decay = ops.where(updates > 0, ops.minimum(self.config.ema_decay, (1.0 + updates) / (10.0 + updates)), 0.0)
         for average, weight in zip(self.averaged_generator.weights, self.generator.weights, strict=True):
             average.assign(decay * average + (1.0 - decay) * weight)
 

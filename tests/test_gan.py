@@ -194,8 +194,9 @@ def test_the_averaged_generator_copies_g_until_the_start_step_then_averages_ever
     gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=4, verbose=0,
             callbacks=[recorder])
     expected = recorder.steps[1]  # steps 1 and 2 copy G
-    for weights in recorder.steps[2:]:
-        expected = [0.75 * average + 0.25 * weight for average, weight in zip(expected, weights, strict=True)]
+    for update, weights in enumerate(recorder.steps[2:], start=1):
+        decay = min(0.75, (1 + update) / (10 + update))  # 2/11, then 3/12: the warm-up, below 0.75 here
+        expected = [decay * average + (1 - decay) * weight for average, weight in zip(expected, weights, strict=True)]
     averaged = [weight.numpy() for weight in gan.averaged_generator.weights]
     assert len(averaged) == len(gan.generator.weights) > len(gan.generator.trainable_weights)  # BN statistics too
     for want, got in zip(expected, averaged, strict=True):
