@@ -108,8 +108,11 @@ TRAINERS = {"notebook 01": helper_trainer("notebook 01", {}),
             "TF tutorial": train_tutorial}
 
 
-def run(name: str, seed: int, images, epochs: list[int], judge, samples: int) -> list[dict]:
-    """Train one configuration with one seed; a row per generator and epoch asked for, with training seconds."""
+def run(name: str, seed: int, images, epochs: list[int], judge, samples: int, results: Path | None) -> list[dict]:
+    """Train one configuration with one seed; a row per generator and epoch asked for, with training seconds.
+
+    Each row is appended to ``results`` (when given) as soon as it is measured.
+    """
     rows, clock = [], {"training": 0.0, "since": time.perf_counter()}
 
     def after_epoch(epoch: int, generators: dict) -> None:
@@ -120,6 +123,9 @@ def run(name: str, seed: int, images, epochs: list[int], judge, samples: int) ->
                 rows.append({"configuration": judged, "seed": seed, "epoch": epoch, "samples": samples,
                              "frechet_distance": report.frechet_distance, "covered_classes": report.covered_classes,
                              "training_seconds": clock["training"]})
+                if results:
+                    with open(results, "a") as stream:
+                        stream.write(json.dumps(rows[-1]) + "\n")
                 print(f"  {judged}, seed {seed}, epoch {epoch}: {report}; trained {clock['training']:.0f} s",
                       flush=True)
         clock["since"] = time.perf_counter()  # judging is not training time
@@ -180,11 +186,7 @@ def main():
     rows = []
     for name in args.configurations:
         for seed in args.seeds:
-            new_rows = run(name, seed, images, sorted(set(args.epochs)), judge, args.samples)
-            rows.extend(new_rows)
-            if args.results:
-                with open(args.results, "a") as stream:
-                    stream.writelines(json.dumps(row) + "\n" for row in new_rows)
+            rows.extend(run(name, seed, images, sorted(set(args.epochs)), judge, args.samples, args.results))
     if args.results:
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     summary(rows)
