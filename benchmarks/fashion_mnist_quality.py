@@ -136,7 +136,7 @@ def run(name: str, seed: int, images, epochs: list[int], judge, samples: int, re
 
 def summary(rows: list[dict]) -> None:
     """Mean, standard deviation and range over seeds of each (configuration, epoch)."""
-    print(f"\n{'configuration':28}{'epochs':>7}{'seeds':>6}  {'Fréchet distance: mean ± sd (min–max)':40}"
+    print(f"\n{'configuration':34}{'epochs':>7}{'seeds':>6}  {'Fréchet distance: mean ± sd (min–max)':40}"
           f"{'classes':>9}{'seconds':>9}")
     groups = {}
     for row in rows:
@@ -149,7 +149,7 @@ def summary(rows: list[dict]) -> None:
         seconds = np.mean([row["training_seconds"] for row in group])
         spread = f"{distances.mean():.2f} ± {distances.std(ddof=1) if len(group) > 1 else 0:.2f} " \
                  f"({distances.min():.2f}–{distances.max():.2f})"
-        print(f"{name:28}{epoch:>7}{len(group):>6}  {spread:40}{min(classes):>6}/10{seconds:9.0f}")
+        print(f"{name:34}{epoch:>7}{len(group):>6}  {spread:40}{min(classes):>6}/10{seconds:9.0f}")
     for epoch in sorted({epoch for _, epoch in groups}):
         means = {name: np.mean([row["frechet_distance"] for row in groups[name, epoch]])
                  for name, at in groups if at == epoch}
@@ -175,6 +175,14 @@ def main():
     if min(args.epochs) < 1:
         parser.error("--epochs are epoch numbers, 1 or more")
 
+    rows = train_and_judge(args) if args.configurations else []
+    if args.results:  # every run's rows, this one's included
+        rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
+    summary(rows)
+
+
+def train_and_judge(args) -> list[dict]:
+    """Train and judge each configuration asked for with each seed; rows go to ``args.results`` as measured."""
     images, _ = load_fashion_mnist(args.data_dir)
     images = images[: args.train_images]
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
@@ -183,13 +191,8 @@ def main():
           f"seeds {', '.join(map(str, args.seeds))}")
     print(f"notebook 01: {describe(preset('fashion_mnist'))}", flush=True)
     judge = FashionMNISTJudge(data_dir=args.data_dir)
-    rows = []
-    for name in args.configurations:
-        for seed in args.seeds:
-            rows.extend(run(name, seed, images, sorted(set(args.epochs)), judge, args.samples, args.results))
-    if args.results:
-        rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
-    summary(rows)
+    return [row for name in args.configurations for seed in args.seeds
+            for row in run(name, seed, images, sorted(set(args.epochs)), judge, args.samples, args.results)]
 
 
 if __name__ == "__main__":

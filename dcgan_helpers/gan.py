@@ -175,12 +175,12 @@ def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = Non
     keras.utils.set_random_seed(config.seed)
     synchronized = strategy.num_replicas_in_sync > 1
     with strategy.scope():
-        generator = build_generator(config, synchronized)
+        generator, discriminator = build_generator(config, synchronized), build_discriminator(config, synchronized)
         averaged_generator = None
-        if config.ema_decay > 0:
+        if config.ema_decay > 0:  # built last, so G and D start and train the same with averaging on or off
             averaged_generator = build_generator(config, synchronized)
             averaged_generator.set_weights(generator.get_weights())
-        gan = DCGAN(generator, build_discriminator(config, synchronized), config, averaged_generator)
+        gan = DCGAN(generator, discriminator, config, averaged_generator)
         gan.compile()
     return gan
 

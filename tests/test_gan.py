@@ -204,7 +204,8 @@ def test_the_averaged_generator_copies_g_until_the_start_step_then_averages_ever
     assert not np.allclose(averaged[0], recorder.steps[-1][0])  # the average lags behind G
 
 
-def test_samples_come_from_the_average_when_one_is_kept_and_from_g_otherwise(tiny_config):
+def test_samples_come_from_the_average_when_one_is_kept_and_g_and_d_train_the_same_either_way(tiny_config):
+    trained = {}
     for decay in (0.9, 0.0):
         config = tiny_config.replace(ema_decay=decay)
         gan = build_dcgan(config)
@@ -212,3 +213,6 @@ def test_samples_come_from_the_average_when_one_is_kept_and_from_g_otherwise(tin
         expected = gan.averaged_generator if decay else gan.generator
         assert gan.sampling_generator is expected and (gan.averaged_generator is None) == (decay == 0)
         np.testing.assert_array_equal(gan.sample(3, seed=5), generate(expected, 3, seed=5))
+        trained[decay] = [weight.numpy() for weight in gan.generator.weights + gan.discriminator.weights]
+    for with_average, without in zip(trained[0.9], trained[0.0], strict=True):
+        np.testing.assert_array_equal(with_average, without)
