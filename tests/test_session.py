@@ -208,7 +208,7 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
 
     class RememberWeights(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            generator_weights[epoch + 1] = [w.numpy().copy() for w in self.model.generator.weights]
+            generator_weights[epoch + 1] = [w.numpy().copy() for w in self.model.sampling_generator.weights]
 
     metric = session.metric(lambda images: next(scripted), name="fid", samples=32)
     session.train(images, 3, metric=metric, callbacks=[RememberWeights()], verbose=0)
