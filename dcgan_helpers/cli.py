@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .config import parse_assignments
-from .errors import TrainingDiverged, UsageError
+from .errors import TrainingDiverged, UsageError, WorkerLost
 
 
 def start_tensorflow_quietly() -> None:
@@ -120,9 +120,9 @@ def training_images(args, config):
                         config)
 
 
-def run_train(args) -> None:
+def prepare_session(args):
+    """The session to train and its images, everything checked before anything is written."""
     from .datasets import preset
-    from .device import describe
     from .session import Session
 
     overrides = parse_assignments(args.overrides)
@@ -133,22 +133,51 @@ def run_train(args) -> None:
         config = starting_config.replace(**overrides)
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
         images = training_images(args, config)
-        session = Session.create(config, args.runs_dir, number=args.training)
-    else:
-        session = Session.open(args.dataset, args.training, args.runs_dir)
-        session.check_resume_point(args.offset)
-        config = session.config.replace(**overrides)
-        session.check_config_change(config)
-        images = training_images(args, config)
-        session.update_config(config)
-    print(describe(config))
-    chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
-    print(f"{len(images):,} training images{chosen_by}")
-    report = getattr(images, "report", None)  # prepared images say what they left out; Fashion-MNIST has no report
-    if report is not None and report.left_out:
-        print(report)
-    session.train(images, args.epochs, resume_from=args.offset, verbose=1)
-    print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
+        return Session.create(config, args.runs_dir, number=args.training), images
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    session.check_resume_point(args.offset)
+    config = session.config.replace(**overrides)
+    session.check_config_change(config)
+    images = training_images(args, config)
+    session.update_config(config)
+    return session, images
+
+
+def run_train(args) -> None:
+    import tensorflow as tf
+
+    from .cluster import describe_worker, session_for_this_worker, strategy_from_environment, worker_index
+    from .device import describe
+
+    strategy = strategy_from_environment()  # first: it starts this worker's server before other TensorFlow work
+    if strategy is not None:
+        print(describe_worker(strategy), flush=True)
+    images = None
+
+    def open_session():
+        nonlocal images
+        session, images = prepare_session(args)
+        return session
+
+    with session_for_this_worker(strategy, open_session) as session:
+        config = session.config
+        if images is None:  # a worker other than the chief: the chief's session decided the config
+            images = training_images(args, config)
+        print(describe(config, strategy))
+        chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
+        print(f"{len(images):,} training images{chosen_by}")
+        report = getattr(images, "report", None)  # prepared images say what they left out; Fashion-MNIST has none
+        if report is not None and report.left_out:
+            print(report)
+        try:
+            session.train(images, args.epochs, resume_from=args.offset, verbose=1, strategy=strategy)
+        except tf.errors.UnavailableError as error:
+            raise WorkerLost(session.last_epoch, error) from error
+        if strategy is None or worker_index(strategy) == 0:
+            print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
+        else:
+            print(f"worker {worker_index(strategy)} has finished epoch {session.last_epoch}; worker 0 wrote the "
+                  "session")
 
 
 def run_generate(args) -> None:
@@ -198,7 +227,7 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"dcgan: error: {error}", file=sys.stderr)
         return 2
-    except TrainingDiverged as error:
+    except (TrainingDiverged, WorkerLost) as error:
         print(f"dcgan: {error}", file=sys.stderr)
         return 1
     return 0

@@ -46,14 +46,20 @@ def tpu_available() -> bool:
 def default_strategy() -> tf.distribute.Strategy:
     """TPUStrategy on a TPU, MirroredStrategy over several GPUs, otherwise the default (one device).
 
-    For several machines, create ``tf.distribute.MultiWorkerMirroredStrategy()`` yourself (it
-    reads ``TF_CONFIG``) and pass it to ``Session.train(strategy=...)``; see the README.
+    Several machines train under ``cluster.strategy_from_environment()`` (``TF_CONFIG``); see the README.
     """
     if tpu_available():
         return tf.distribute.TPUStrategy(tpu_resolver())
     if len(gpus()) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def spans_several_workers(strategy: tf.distribute.Strategy | None) -> bool:
+    """True when the strategy's replicas live in more than one process (fewer local devices than replicas)."""
+    if strategy is None or strategy.num_replicas_in_sync == 1:
+        return False
+    return len(strategy.extended.worker_devices) < strategy.num_replicas_in_sync
 
 
 def gpu_available() -> bool:

@@ -7,7 +7,7 @@ from keras import ops
 
 from .augment import augment
 from .config import GANConfig
-from .device import steps_per_execution, uses_loss_scaling, uses_xla
+from .device import spans_several_workers, steps_per_execution, uses_loss_scaling, uses_xla
 from .images import to_float
 from .latent import generate
 from .models import build_discriminator, build_generator
@@ -82,6 +82,13 @@ class DCGAN(keras.Model):
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: ``build_dcgan`` builds both networks and both optimizers before ``fit``.
+
+        (Keras would average a first batch over the replicas to build an unbuilt model, which fails
+        under MultiWorkerMirroredStrategy for a batch that is a tuple of tensors.)
+        """
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -133,7 +140,12 @@ class DCGAN(keras.Model):
             ("d_real", ops.mean(ops.sigmoid(real_logits))), ("d_fake", ops.mean(ops.sigmoid(fake_logits))),
         ):
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if spans_several_workers(tf.distribute.get_strategy()):
+            # Keras 3 averages each step output over its first axis and across workers there, which
+            # fails for a scalar (tensorflow/tensorflow#72388); the trackers agree on every worker.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     @staticmethod
     def _update(optimizer, tape, scaled_loss, network):

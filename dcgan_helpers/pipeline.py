@@ -56,7 +56,9 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
 
     ``draws`` holds DRAWS_PER_IMAGE uniform numbers in [0, 1) per image, laid out as above. The
     noise and draws of step ``n`` come from keys derived from ``(config.seed, n)``, so they do not
-    depend on where training stopped and resumed, nor on how many devices share the batch.
+    depend on where training stopped and resumed, nor on how many devices share the batch. Under
+    ``tf.distribute`` every worker builds this whole stream and keeps its own slice of each global
+    batch (sharding by data), so the replicas together see exactly what one device would.
     """
     def randomness(step):
         noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
@@ -66,7 +68,9 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
 
     steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
     combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)
-    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def training_noise(config: GANConfig, key) -> tf.Tensor:
