@@ -193,9 +193,15 @@ class Session:
         """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
-        start_epoch = self.last_epoch if resume_from is None else resume_from
         grow_gpu_memory()  # before a strategy takes hold of the GPUs
-        gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
+        strategy = strategy or default_strategy()
+        if self.config.batch_size % strategy.num_replicas_in_sync:
+            raise SessionError(
+                f"batch_size {self.config.batch_size} does not split evenly over {strategy.num_replicas_in_sync} "
+                "replicas; choose a multiple of the replica count so each replica takes an equal slice"
+            )
+        start_epoch = self.last_epoch if resume_from is None else resume_from
+        gan, step, preview_noise = self.restore(start_epoch, strategy)
         self._discard_after(start_epoch)
         steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
         dataset = training_dataset(images, self.config, start_step=step)
