@@ -18,7 +18,7 @@ from dcgan_helpers.data import load_images
 from dcgan_helpers.session import Session
 
 SETTINGS = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
-WORKER_SECONDS = 150  # a hard limit per worker process: a hang fails the test instead of blocking it
+WORKER_SECONDS = 300  # a hard limit per worker process: a hang fails the test instead of blocking it
 STOP_SECONDS = 60  # how long the other worker may take to stop after one is killed
 
 
