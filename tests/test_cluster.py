@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from conftest import TINY_OVERRIDES
 
-from dcgan_helpers.config import preset
-from dcgan_helpers.data import load_images
+from dcgan_helpers.datasets import load_images, preset
 from dcgan_helpers.session import Session
 
 SETTINGS = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
