@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from conftest import TINY_OVERRIDES
 
+from dcgan_helpers.cluster import strategy_from_environment
 from dcgan_helpers.datasets import load_images, preset
+from dcgan_helpers.errors import UsageError
 from dcgan_helpers.session import Session
 
 SETTINGS = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
@@ -141,3 +143,9 @@ def test_a_session_worker_0_refuses_stops_every_worker_with_its_reason(tmp_path,
     assert "worker 0 did not start training: session 1 of fashion_mnist already exists" in workers[1].stderr
     assert sorted(existing.path.rglob("*")) == before
     assert not (tmp_path / "runs1").exists()
+
+
+def test_a_malformed_tf_config_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]')
+    with pytest.raises(UsageError, match="TF_CONFIG does not describe a cluster"):
+        strategy_from_environment()
