@@ -9,7 +9,6 @@ with it when training resumes.
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import keras
@@ -23,20 +22,11 @@ from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .latent import noise
+from .locations import runs_root, writable_folder
 from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_runs_dir() -> Path:
-    """Where sessions live unless told: ``$DCGAN_RUNS_DIR``; inside a source checkout its top-level
-    ``runs/`` (so notebooks and the command line share sessions); elsewhere ``./runs``."""
-    if os.environ.get("DCGAN_RUNS_DIR"):
-        return Path(os.environ["DCGAN_RUNS_DIR"])
-    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file() and Path.cwd().resolve().is_relative_to(PROJECT_ROOT)
-    return PROJECT_ROOT / "runs" if in_checkout else Path("runs")
 
 
 class Session:
@@ -65,12 +55,12 @@ class Session:
     # Finding and creating sessions
     @staticmethod
     def folder(dataset: str, number: int, runs_dir=None) -> Path:
-        return Path(runs_dir or default_runs_dir()) / dataset / f"session_{number}"
+        return Path(runs_dir or runs_root()) / dataset / f"session_{number}"
 
     @staticmethod
     def numbers(dataset: str, runs_dir=None) -> list[int]:
         """Numbers of the sessions recorded for a dataset, in order."""
-        root = Path(runs_dir or default_runs_dir()) / dataset
+        root = Path(runs_dir or runs_root()) / dataset
         names = (path.name.removeprefix("session_") for path in root.glob("session_*") if path.is_dir())
         return sorted(int(name) for name in names if name.isdigit())
 
@@ -80,7 +70,7 @@ class Session:
         if not path.is_dir():
             known = cls.numbers(dataset, runs_dir)
             raise SessionError(
-                f"there is no session {number} for {dataset} in {runs_dir or default_runs_dir()}; "
+                f"there is no session {number} for {dataset} in {runs_dir or runs_root()}; "
                 + (f"existing sessions: {', '.join(map(str, known))}" if known else "start one without -r")
             )
         return cls(path)
@@ -104,7 +94,7 @@ class Session:
         if number < 1:
             raise SessionError(f"session numbers start at 1, not {number}")
         path = cls.folder(config.dataset, number, runs_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(path.parent, "DCGAN_RUNS_DIR")
         try:
             path.mkdir()
         except FileExistsError:
