@@ -1,7 +1,8 @@
 """A training session: one folder holding a run's config, checkpoints, history, samples and generator.
 
 ``runs/<dataset>/session_<N>/`` contains ``config.json``, ``checkpoints/epoch_XXXX.npz``,
-``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras``.
+``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras`` (an export for
+other programs: the package itself rebuilds generators from the config and loads their weights).
 The newest checkpoint is the session's resume point; everything else is brought in line
 with it when training resumes.
 """
@@ -9,13 +10,14 @@ with it when training resumes.
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .callbacks import Checkpointer, LiveDashboard, MetricCallback, SampleGrid, TerminateOnNaNLosses
-from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, restore_generator, save_checkpoint
 from .config import GANConfig
 from .device import default_strategy, grow_gpu_memory
 from .errors import SessionError
@@ -23,6 +25,7 @@ from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .latent import noise
 from .locations import runs_root, writable_folder
+from .models import build_generator
 from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
@@ -136,18 +139,26 @@ class Session:
         config.save(self.path / "config.json")
         self.config = config
 
-    def load_generator(self) -> keras.Model:
-        """The generator saved at the end of the newest epoch."""
-        if not self.generator_path.is_file():
-            raise SessionError(f"{self.path} has no generator.keras yet: train at least one epoch first")
-        return keras.models.load_model(self.generator_path, compile=False)
+    def load_generator(self, best: bool = False) -> keras.Model:
+        """The generator at the newest epoch, or with ``best`` the best one a ``metric`` kept (see ``best.json``).
 
-    def load_best_generator(self) -> keras.Model:
-        """The generator with the best score a ``metric`` recorded (see ``best.json``)."""
+        It is rebuilt from ``config.json`` and only its weights are read, from the newest checkpoint or
+        from ``best_generator.keras``: no code stored in a session, perhaps one someone shared, ever runs.
+        """
+        generator = build_generator(self.config)
+        if not best:
+            if not self.last_epoch:
+                raise SessionError(f"{self.path} has no finished epoch yet: train at least one epoch first")
+            restore_generator(self.checkpoints_dir / checkpoint_name(self.last_epoch), generator, self.config)
+            return generator
         path = self.path / "best_generator.keras"
         if not path.is_file():
             raise SessionError(f"{self.path} has no best_generator.keras: train with a metric to keep one")
-        return keras.models.load_model(path, compile=False)
+        try:
+            generator.load_weights(path)  # reads the archive's weights file only, never its model config
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise SessionError(f"{path} does not hold this session's generator weights ({error})") from error
+        return generator
 
     def metric(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0) -> MetricCallback:
         """A ``MetricCallback`` keeping this session's best generator; pass it to ``train(metric=...)``."""
