@@ -3,12 +3,13 @@
 Data goes to an explicit folder, else ``$DCGAN_DATA_DIR``, else ``data/``; sessions to
 ``$DCGAN_RUNS_DIR``, else ``runs/``. Working inside a source checkout, ``data/`` and ``runs/`` are
 the checkout's own; anywhere else (an installed package, on Colab) they are folders of the working
-folder, never of the Python installation.
+folder, never of the Python installation. On Colab, ``use_drive`` moves both onto Google Drive.
 """
 
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 from .errors import UsageError
@@ -16,6 +17,7 @@ from .errors import UsageError
 DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")  # where Debian's dataset-* packages install
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # a source checkout's top folder, or site-packages
 PROJECT_NAME = "dcgan-helpers"
+DRIVE_MOUNT = Path("/content/drive")  # where Colab mounts Google Drive
 
 
 def source_checkout() -> Path | None:
@@ -88,3 +90,25 @@ def cache_dir_for(source: Path) -> Path:
         return beside
     digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dcgan_helpers" / digest
+
+
+def use_drive(folder: str | None) -> str:
+    """On Colab, mount Google Drive and keep data and runs in ``MyDrive/<folder>/``, which outlives the runtime.
+
+    ``None`` changes nothing. Returns one line saying where data and runs now go.
+    """
+    if folder is not None and "google.colab" in sys.modules:
+        if Path(folder).is_absolute() or ".." in Path(folder).parts:
+            raise UsageError(f"drive_folder is a folder name inside your Google Drive, such as 'dcgan', not {folder!r}")
+        from google.colab import drive
+
+        drive.mount(str(DRIVE_MOUNT))
+        root = DRIVE_MOUNT / "MyDrive" / folder
+        os.environ["DCGAN_DATA_DIR"], os.environ["DCGAN_RUNS_DIR"] = str(root / "data"), str(root / "runs")
+        return f"data in {data_root()}, runs in {runs_root()} (on Google Drive: they outlive this runtime)"
+    where = f"data in {data_root().resolve()}, runs in {runs_root().resolve()}"
+    if folder is not None:
+        return where + " (drive_folder applies on Colab only)"
+    if "google.colab" in sys.modules:
+        return where + " (lost when Colab recycles this runtime; set drive_folder to keep them on Google Drive)"
+    return where

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import dcgan_helpers
 from dcgan_helpers import locations
-
-ROOT = Path(__file__).resolve().parent.parent
 
 WHERE_THINGS_GO = """
 import json
@@ -43,9 +42,10 @@ for attempt in (lambda: download_celeba(mirrors=()), lambda: Session.create(pres
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """A site folder holding a non-editable copy of the package, laid out as pip installs it."""
+    """A site folder holding a non-editable copy of the package under test, laid out as pip installs it."""
     site = tmp_path_factory.mktemp("site-packages")
-    shutil.copytree(ROOT / "dcgan_helpers", site / "dcgan_helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    package = Path(dcgan_helpers.__file__).parent
+    shutil.copytree(package, site / "dcgan_helpers", ignore=shutil.ignore_patterns("__pycache__"))
     return site
 
 
