@@ -21,8 +21,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from test_project import ROOT, pyproject
 
-from dcgan_helpers.data import load_fashion_mnist
 from dcgan_helpers.errors import DataNotFoundError
+from dcgan_helpers.fashion_mnist import load_fashion_mnist
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "test-artifacts" / "notebooks"

@@ -11,7 +11,7 @@ from conftest import make_fashion_mnist_folder
 from keras import layers
 
 from dcgan_helpers.cli import main
-from dcgan_helpers.data import load_fashion_mnist
+from dcgan_helpers.fashion_mnist import load_fashion_mnist
 from dcgan_helpers.session import Session
 
 
