@@ -16,7 +16,7 @@ from dcgan_helpers import locations
 WHERE_THINGS_GO = """
 import json
 import dcgan_helpers
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.locations import download_dir
 from dcgan_helpers.session import Session
 session = Session.create(preset("fashion_mnist"))
@@ -27,7 +27,7 @@ print(json.dumps({"package": dcgan_helpers.__file__, "celeba": str(download_dir(
 WRITE_WHERE_FORBIDDEN = """
 import sys
 from dcgan_helpers.celeba import download_celeba
-from dcgan_helpers.config import preset
+from dcgan_helpers.datasets import preset
 from dcgan_helpers.errors import UsageError
 from dcgan_helpers.session import Session
 for attempt in (lambda: download_celeba(mirrors=()), lambda: Session.create(preset("fashion_mnist"))):
