@@ -36,8 +36,9 @@ def colab(monkeypatch, tmp_path):
     google.colab = colab_module
     monkeypatch.setitem(sys.modules, "google", google)
     monkeypatch.setitem(sys.modules, "google.colab", colab_module)
-    monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
-    monkeypatch.delenv("DCGAN_RUNS_DIR", raising=False)
+    for name in ("DCGAN_DATA_DIR", "DCGAN_RUNS_DIR"):  # unset now, and as before once the test ends
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return mounts
 
