@@ -7,6 +7,7 @@ It is one ``.npz`` written under a temporary name and renamed, so a process kill
 moment leaves either the old set of checkpoints or the old set plus one complete new file.
 """
 
+import contextlib
 import json
 import zipfile
 
@@ -65,40 +66,54 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise) -> None:
 
 def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
     """Load a checkpoint into a built and compiled DCGAN; returns (epoch, step, preview noise)."""
+    with _opened(path, gan.config) as stored:
+        has_average = any(key.startswith("averaged_generator/") for key in stored.files)
+        for group, variables in _state(gan).items():
+            if group == "averaged_generator" and not (has_average and variables):
+                continue  # averaging was off in one of the runs: an average starts from G (below)
+            _assign(path, stored, group, variables)
+        if gan.averaged_generator is not None and not has_average:
+            gan.averaged_generator.set_weights(gan.generator.get_weights())
+        return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]
+
+
+def restore_generator(path, generator, config) -> None:
+    """Load the weights samples come from into ``generator``, built from ``config``: the moving average
+    of G where the checkpoint has one, else G itself."""
+    with _opened(path, config) as stored:
+        averaged = any(key.startswith("averaged_generator/") for key in stored.files)
+        _assign(path, stored, "averaged_generator" if averaged else "generator", generator.weights)
+
+
+@contextlib.contextmanager
+def _opened(path, config):
+    """The arrays of a checkpoint written by ``config``'s architecture; any reading problem is a SessionError."""
     try:
-        return _restore(path, gan)
+        with np.load(path) as stored:  # arrays only: np.load refuses pickled objects
+            saved_shape, current_shape = json.loads(str(stored["model_shape"])), config.model_shape()
+            if saved_shape != current_shape:
+                differences = ", ".join(
+                    f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"
+                    for key in current_shape if saved_shape.get(key) != current_shape[key]
+                )
+                raise SessionError(f"{path} was written by a different architecture: {differences}")
+            yield stored
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise SessionError(
             f"checkpoint {path} cannot be read ({error}); move it aside to resume from the checkpoint before it"
         ) from error
 
 
-def _restore(path, gan) -> tuple[int, int, np.ndarray]:
-    with np.load(path) as stored:
-        saved_shape = json.loads(str(stored["model_shape"]))
-        current_shape = gan.config.model_shape()
-        if saved_shape != current_shape:
-            differences = ", ".join(
-                f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"
-                for key in current_shape if saved_shape.get(key) != current_shape[key]
+def _assign(path, stored, group: str, variables) -> None:
+    values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
+    if group.endswith("loss_scale") and (not values or not variables):
+        return  # one run used mixed precision and the other did not: keep the fresh loss scale
+    if len(values) != len(variables):
+        raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
+    for variable, value in zip(variables, values, strict=True):
+        if tuple(variable.shape) != value.shape:
+            raise SessionError(
+                f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "
+                f"and {tuple(variable.shape)} in the model"
             )
-            raise SessionError(f"{path} was written by a different architecture: {differences}")
-        for group, variables in _state(gan).items():
-            values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
-            if group.endswith("loss_scale") and (not values or not variables):
-                continue  # one run used mixed precision and the other did not: keep the fresh loss scale
-            if group == "averaged_generator" and (not values or not variables):
-                continue  # averaging was off in one of the runs: an average starts from G (see below)
-            if len(values) != len(variables):
-                raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
-            for variable, value in zip(variables, values, strict=True):
-                if tuple(variable.shape) != value.shape:
-                    raise SessionError(
-                        f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "
-                        f"and {tuple(variable.shape)} in the model"
-                    )
-                variable.assign(value)
-        has_average = any(key.startswith("averaged_generator/") for key in stored.files)
-        if gan.averaged_generator is not None and not has_average:
-            gan.averaged_generator.set_weights(gan.generator.get_weights())
-        return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]
+        variable.assign(value)

@@ -6,6 +6,7 @@ import os
 import platform
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from .config import GANConfig
@@ -122,6 +123,19 @@ def dtype_policy(config: GANConfig) -> str:
 def uses_loss_scaling(config: GANConfig) -> bool:
     """float16 gradients underflow without loss scaling; bfloat16 has float32's range and needs none."""
     return dtype_policy(config) == "mixed_float16"
+
+
+def describe_setup() -> str:
+    """One line naming what a notebook runs with: this package's, TensorFlow's and Keras' versions, and the GPU."""
+    from . import __version__
+
+    found = gpus()
+    if found:
+        names = sorted({tf.config.experimental.get_device_details(gpu).get("device_name", "GPU") for gpu in found})
+        hardware = f"GPU found: {len(found)} × {', '.join(names)}"
+    else:
+        hardware = "no GPU found (on Colab: Runtime → Change runtime type → GPU)"
+    return f"dcgan_helpers {__version__} · TensorFlow {tf.__version__} · Keras {keras.__version__} · {hardware}"
 
 
 def describe(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> str:

@@ -32,6 +32,7 @@ import keras
 
 from .errors import DataFormatError, DataNotFoundError
 from .files import write_text_atomically
+from .locations import writable_folder
 
 CHUNK_BYTES = 1 << 20
 
@@ -104,7 +105,7 @@ def download(url: str, destination, sha256: str | None = None, timeout: float = 
     """Fetch ``url`` into ``destination``, resuming a ``.part`` file that an earlier attempt from the same
     ``url`` left; the file is verified (``sha256``, else as a zip) before it replaces ``destination``."""
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    writable_folder(destination.parent, "DCGAN_DATA_DIR")
     part = destination.with_name(destination.name + ".part")
     origin = destination.with_name(destination.name + ".part.url")
     have = resumable_bytes(part, origin, url)
@@ -184,6 +185,7 @@ def fetch_first(mirrors, destination, manual_hint: str, quiet: bool = False) -> 
     fails, the error lists each failure and says where to put a manually downloaded file.
     """
     destination = Path(destination)
+    writable_folder(destination.parent, "DCGAN_DATA_DIR")
     failures = []
     for mirror in mirrors:
         try:

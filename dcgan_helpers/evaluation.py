@@ -22,7 +22,7 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     Fashion-MNIST is judged by the project's classifier (Fréchet distance and class coverage)
     unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
     """
-    generator = session.load_best_generator() if best else session.load_generator()
+    generator = session.load_generator(best)
     images = generate(generator, samples, seed, distribution=session.config.noise_distribution)
     dataset = session.config.dataset
     result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",

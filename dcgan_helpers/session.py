@@ -1,7 +1,8 @@
 """A training session: one folder holding a run's config, checkpoints, history, samples and generator.
 
 ``runs/<dataset>/session_<N>/`` contains ``config.json``, ``checkpoints/epoch_XXXX.npz``,
-``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras``.
+``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras`` (an export for
+other programs: the package itself rebuilds generators from the config and loads their weights).
 The newest checkpoint is the session's resume point; everything else is brought in line
 with it when training resumes.
 """
@@ -9,34 +10,26 @@ with it when training resumes.
 import csv
 import io
 import json
-import os
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .callbacks import Checkpointer, LiveDashboard, MetricCallback, SampleGrid, TerminateOnNaNLosses
-from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_epochs, checkpoint_name, restore_checkpoint, restore_generator, save_checkpoint
 from .config import GANConfig
 from .device import default_strategy, grow_gpu_memory
 from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .latent import noise
+from .locations import runs_root, writable_folder
+from .models import build_generator
 from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_runs_dir() -> Path:
-    """Where sessions live unless told: ``$DCGAN_RUNS_DIR``; inside a source checkout its top-level
-    ``runs/`` (so notebooks and the command line share sessions); elsewhere ``./runs``."""
-    if os.environ.get("DCGAN_RUNS_DIR"):
-        return Path(os.environ["DCGAN_RUNS_DIR"])
-    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file() and Path.cwd().resolve().is_relative_to(PROJECT_ROOT)
-    return PROJECT_ROOT / "runs" if in_checkout else Path("runs")
 
 
 class Session:
@@ -65,12 +58,12 @@ class Session:
     # Finding and creating sessions
     @staticmethod
     def folder(dataset: str, number: int, runs_dir=None) -> Path:
-        return Path(runs_dir or default_runs_dir()) / dataset / f"session_{number}"
+        return Path(runs_dir or runs_root()) / dataset / f"session_{number}"
 
     @staticmethod
     def numbers(dataset: str, runs_dir=None) -> list[int]:
         """Numbers of the sessions recorded for a dataset, in order."""
-        root = Path(runs_dir or default_runs_dir()) / dataset
+        root = Path(runs_dir or runs_root()) / dataset
         names = (path.name.removeprefix("session_") for path in root.glob("session_*") if path.is_dir())
         return sorted(int(name) for name in names if name.isdigit())
 
@@ -80,7 +73,7 @@ class Session:
         if not path.is_dir():
             known = cls.numbers(dataset, runs_dir)
             raise SessionError(
-                f"there is no session {number} for {dataset} in {runs_dir or default_runs_dir()}; "
+                f"there is no session {number} for {dataset} in {runs_dir or runs_root()}; "
                 + (f"existing sessions: {', '.join(map(str, known))}" if known else "start one without -r")
             )
         return cls(path)
@@ -104,7 +97,7 @@ class Session:
         if number < 1:
             raise SessionError(f"session numbers start at 1, not {number}")
         path = cls.folder(config.dataset, number, runs_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(path.parent, "DCGAN_RUNS_DIR")
         try:
             path.mkdir()
         except FileExistsError:
@@ -146,18 +139,26 @@ class Session:
         config.save(self.path / "config.json")
         self.config = config
 
-    def load_generator(self) -> keras.Model:
-        """The generator saved at the end of the newest epoch."""
-        if not self.generator_path.is_file():
-            raise SessionError(f"{self.path} has no generator.keras yet: train at least one epoch first")
-        return keras.models.load_model(self.generator_path, compile=False)
+    def load_generator(self, best: bool = False) -> keras.Model:
+        """The generator at the newest epoch, or with ``best`` the best one a ``metric`` kept (see ``best.json``).
 
-    def load_best_generator(self) -> keras.Model:
-        """The generator with the best score a ``metric`` recorded (see ``best.json``)."""
+        It is rebuilt from ``config.json`` and only its weights are read, from the newest checkpoint or
+        from ``best_generator.keras``: no code stored in a session, perhaps one someone shared, ever runs.
+        """
+        generator = build_generator(self.config)
+        if not best:
+            if not self.last_epoch:
+                raise SessionError(f"{self.path} has no finished epoch yet: train at least one epoch first")
+            restore_generator(self.checkpoints_dir / checkpoint_name(self.last_epoch), generator, self.config)
+            return generator
         path = self.path / "best_generator.keras"
         if not path.is_file():
             raise SessionError(f"{self.path} has no best_generator.keras: train with a metric to keep one")
-        return keras.models.load_model(path, compile=False)
+        try:
+            generator.load_weights(path)  # reads the archive's weights file only, never its model config
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise SessionError(f"{path} does not hold this session's generator weights ({error})") from error
+        return generator
 
     def metric(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0) -> MetricCallback:
         """A ``MetricCallback`` keeping this session's best generator; pass it to ``train(metric=...)``."""

@@ -46,7 +46,7 @@ def test_explicit_path_is_used_either_as_the_folder_or_as_a_data_root(tmp_path, 
 def no_system_copies(tmp_path, monkeypatch):
     """Hide the Debian package, the source checkout's data/ and Keras' cache, and make downloads fail."""
     monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
-    monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(locations, "source_checkout", lambda: None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     monkeypatch.setattr(fashion_mnist, "_download_fashion_mnist", lambda: None)
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)

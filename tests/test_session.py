@@ -216,7 +216,7 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
         lambda images: next(scripted), name="fid", samples=32), callbacks=[RememberWeights()], verbose=0)
     assert [row["fid"] for row in session.history()] == [5.0, 3.0, 2.0, 4.0, 6.0]
     assert metric.best() == {"epoch": 3, "metric": "fid", "value": 2.0, "samples": 32}
-    best = session.load_best_generator()
+    best = session.load_generator(best=True)
     for saved, remembered in zip(best.weights, generator_weights[3], strict=True):
         np.testing.assert_array_equal(saved.numpy(), remembered)
 
@@ -231,4 +231,4 @@ def test_metric_every_k_epochs_leaves_other_rows_empty_and_a_rewound_best_is_dro
     session.train(images, 1, verbose=0)  # resuming from epoch 4: a best from epoch 9 cannot be real
     assert not (session.path / "best.json").exists() and not (session.path / "best_generator.keras").exists()
     with pytest.raises(SessionError, match="train with a metric"):
-        session.load_best_generator()
+        session.load_generator(best=True)
