@@ -6,7 +6,11 @@ with two ``GradientTape``s, fed by ``from_tensor_slices(...).shuffle().batch()``
 Also measured: how fast the helper's input pipeline alone delivers batches.
 
     python benchmarks/train_step.py                 # both presets, figures for benchmarks/README.md
-    python benchmarks/train_step.py --presets fashion_mnist --steps 3 --rounds 1   # a quick look
+    python benchmarks/train_step.py --quick         # both presets, few steps: a look in under 3 minutes
+
+A precision this device would only emulate (bfloat16 on a CPU without AVX512-BF16, float16 on
+any CPU) is skipped, and the output says so: emulation is several times slower than float32, so
+its figure would say nothing about the switch and take most of the run.
 """
 
 import argparse
@@ -21,7 +25,7 @@ import tensorflow as tf  # noqa: E402
 from tutorial_loop import tutorial_train_step  # noqa: E402
 
 from dcgan_helpers.datasets import preset  # noqa: E402
-from dcgan_helpers.device import dtype_policy, steps_per_execution, uses_xla  # noqa: E402
+from dcgan_helpers.device import dtype_policy, runs_natively, steps_per_execution, uses_xla  # noqa: E402
 from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.models import build_discriminator, build_generator  # noqa: E402
 from dcgan_helpers.pipeline import make_dataset, training_dataset  # noqa: E402
@@ -152,7 +156,10 @@ def switch_table(config, images, steps: int, rounds: int) -> None:
     variants = {"helper defaults": automatic}
     other_precision = "float32" if automatic.precision != "float32" else (
         "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
-    variants[f"precision {other_precision}"] = automatic.replace(precision=other_precision)
+    if runs_natively(other_precision):
+        variants[f"precision {other_precision}"] = automatic.replace(precision=other_precision)
+    else:
+        print(f"  precision {other_precision}: skipped, this device would emulate it (slower than float32)")
     xla_flipped = not automatic.jit_compile
     variants[f"XLA {'on' if xla_flipped else 'off'}"] = automatic.replace(jit_compile=xla_flipped)
     other_steps = 1 if automatic.steps_per_execution > 1 else 8
@@ -179,13 +186,17 @@ def main():
     parser.add_argument("--steps", type=int, default=None, help="training steps per timed pass (default per preset)")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes of each loop; the fastest counts")
     parser.add_argument("--images", type=int, default=20000, help="images in the synthetic training set")
+    parser.add_argument("--quick", action="store_true",
+                        help="a quick look: 10 steps per pass at 28 px, 2 at 64 px, best of 1 round, 2,048 images")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.images = 1, 2048
 
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, device: {device}")
     for name in args.presets:
         config = preset(name)
-        steps = args.steps or (40 if config.image_size <= 32 else 4)
+        steps = args.steps or ((10 if args.quick else 40) if config.image_size <= 32 else (2 if args.quick else 4))
         images = training_images(config, args.images)
         automatic = dtype_policy(config)
         print(f"\n{name}: {config.image_size}x{config.image_size}x{config.channels}, batch {config.batch_size}, "

@@ -1,9 +1,13 @@
-"""Light augmentation of every image D sees, real and fake alike (DiffAugment, Zhao et al., 2020).
+"""Light augmentation of every image D sees, real and fake alike: a simplified DiffAugment (Zhao et al., 2020).
 
-With about 11,000 images a discriminator can memorise the training set: D(x) climbs towards 1
+With a few thousand images a discriminator can memorise the training set: D(x) climbs towards 1
 and its feedback to G stops being useful. Changing each real image a little every time makes
 memorising harder. The same changes are applied to the fakes, and they are differentiable, so
 G's gradient passes through them and G is not pushed to draw augmented-looking images.
+
+Simplified: DiffAugment's translation (up to 1/8 of the side, zero-filled) as published, its
+brightness and contrast at half their range (±0.25 instead of ±0.5, ×0.75-1.25 instead of
+×0.5-1.5), and neither its saturation change nor its cutout.
 """
 
 import tensorflow as tf

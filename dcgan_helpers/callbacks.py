@@ -12,7 +12,6 @@ from .errors import TrainingDiverged, TrainingStopped
 from .files import epoch_file_name, epoch_files
 from .gan import METRIC_NAMES
 from .images import image_grid
-from .latent import generate
 from .viz import dashboard_png, gif_from_files, save_image
 
 
@@ -44,7 +43,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.gif_path = Path(gif_path)
 
     def on_epoch_end(self, epoch, logs=None):
-        images = self.model.generator(self.noise, training=False)
+        images = self.model.sampling_generator(self.noise, training=False)
         save_image(self.samples_dir / epoch_file_name(epoch + 1, ".png"), image_grid(images))
         gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
 
@@ -123,7 +122,7 @@ class LiveDashboard(keras.callbacks.Callback):
         self.show(self.render(epoch + 1, self.rows))
 
     def render(self, epoch, rows: list[dict]) -> bytes:
-        grid = image_grid(self.model.generator(self.noise, training=False))
+        grid = image_grid(self.model.sampling_generator(self.noise, training=False))
         last = rows[-1]
         title = (
             f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
@@ -164,9 +163,10 @@ class MetricCallback(keras.callbacks.Callback):
 
     ``score(images) -> float`` judges images in [-1, 1]; lower is better (a Fréchet distance, KID).
     The value goes into the epoch's logs under ``name`` (and so into ``history.csv``); whenever it
-    beats every earlier value, the generator's weights become ``best_generator``, which the session
-    stores in the epoch's checkpoint and exports as ``best_generator.keras`` with ``best.json`` naming
-    the epoch, because DCGAN samples often get worse late in training.
+    beats every earlier value, the weights samples come from (G's moving average when one is kept)
+    become ``best_generator``, which the session stores in the epoch's checkpoint and exports as
+    ``best_generator.keras`` with ``best.json`` naming the epoch, because DCGAN samples often get
+    worse late in training.
     """
 
     def __init__(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0):
@@ -189,10 +189,11 @@ class MetricCallback(keras.callbacks.Callback):
         epoch_number = epoch + 1
         if epoch_number % self.every:
             return
-        value = float(self.score(np.asarray(generate(self.model.generator, self.samples, self.seed), np.float32)))
+        value = float(self.score(np.asarray(self.model.sample(self.samples, self.seed), np.float32)))
         if logs is not None:
             logs[self.name] = value
         if value < self.best_value:
             self.best_value = value
             record = {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}
-            self.best_generator = BestGenerator(record, [variable.numpy() for variable in self.model.generator.weights])
+            weights = [variable.numpy() for variable in self.model.sampling_generator.weights]
+            self.best_generator = BestGenerator(record, weights)

@@ -1,10 +1,12 @@
 """CelebA (aligned and cropped faces) in its published layout: ``img_align_celeba/`` or ``img_align_celeba.zip``.
 
 The published images are 178×218 JPEGs named ``000001.jpg`` … ``202599.jpg``. For the DCGAN we
-cut a **108-pixel centre square** and resize it to 64×64 with antialiasing, as Radford et al.'s
-and carpedm20's DCGAN code did: it keeps the face from eyebrows to chin and drops most hair and
-background, so a small generator spends its capacity on faces. ``crop=138`` keeps more hair;
-``crop=178`` (the full width) matches the PyTorch tutorial's resize-then-centre-crop.
+cut a **108-pixel centre square** and resize it to 64×64 with antialiasing, as carpedm20's
+DCGAN-tensorflow does (``--input_height=108 --crop``): it keeps the face from eyebrows to chin and
+drops most hair and background, so a small generator spends its capacity on faces. ``crop=138``
+keeps more hair (dcgan.torch cuts a 138-pixel square, 10 pixels right of centre); ``crop=178`` (the
+full width) is the square the PyTorch tutorial's resize-then-centre-crop keeps. (The DCGAN paper's
+own faces were not CelebA but its authors' unreleased web collection.)
 """
 
 import re
@@ -13,21 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import CELEBA_CROP_SIZES
 from .download import Mirror, fetch_first, google_drive_url
-from .errors import DataFormatError, DataNotFoundError
-from .image_folder import original_photos, prepared_images
+from .errors import ConfigError, DataFormatError, DataNotFoundError
+from .image_cache import PreparedImages
+from .image_folder import DAMAGED_MEMBER, original_photos, prepared_images
 from .locations import dataset_search_dirs, download_dir
 
 FOLDER_NAME = "celeba"
 ARCHIVE_NAME = "img_align_celeba.zip"
 IMAGE_FOLDER = "img_align_celeba"
 ARCHIVE_SHA256 = "46fb89443c578308acf364d7d379fe1b9efb793042c0af734b6112e4fd3a8c74"
-CROP_SIZES = (108, 138, 178)
 MEMBER_PATTERN = re.compile(rf"(?:^|/){IMAGE_FOLDER}/(\d{{6}})\.jpg$")
 
 MIRRORS = (
-    # The file the CelebA authors published on Google Drive, also used by torchvision, TFDS and
-    # linked from PyTorch's DCGAN tutorial.
+    # The file the CelebA authors published on Google Drive, also used by torchvision and TFDS.
     Mirror("Google Drive (CelebA authors' file, used by torchvision/TFDS)",
            google_drive_url("0B7EVK8r0v71pZjFTYXZWM3FlRnM"), ARCHIVE_SHA256),
     # keras-io's DCGAN example downloads its own archive of the same images: checked by its layout.
@@ -71,8 +73,9 @@ def archive_members(archive: Path) -> list[str]:
     try:
         with zipfile.ZipFile(archive) as opened:
             names = opened.namelist()
-    except zipfile.BadZipFile as error:
-        raise DataFormatError(f"{archive} is not a readable zip archive ({error}); download it again") from error
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataFormatError(f"{archive} is not a readable zip archive ({error}): delete it or call "
+                              "load_celeba(download=True), which replaces it with a verified download") from error
     members = sorted((name for name in names if MEMBER_PATTERN.search(name)), key=lambda name: name[-10:])
     if not members:
         raise DataFormatError(
@@ -96,24 +99,37 @@ def celeba_photos(count: int = 4, path=None) -> list[np.ndarray]:
     return original_photos(image_names(source, archive)[:count], archive)
 
 
-def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = False, mirrors=MIRRORS) -> np.ndarray:
+def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = False,
+                mirrors=MIRRORS) -> PreparedImages:
     """CelebA faces as uint8 (N, size, size, 3): centre ``crop`` px square, resized with antialiasing.
 
     Looks in ``path`` (only there when given), ``$DCGAN_DATA_DIR/celeba`` and ``data/celeba`` for the
     ``img_align_celeba/`` folder or ``img_align_celeba.zip``; with ``download=True`` fetches the zip
-    when it is missing. Prepared once into a cache beside the data, then memory-mapped.
+    when it is missing or damaged. Prepared once into a cache beside the data, then memory-mapped;
+    ``images.report`` names the photos that could not be read.
     """
-    if crop not in CROP_SIZES:
-        raise ValueError(f"crop must be one of {CROP_SIZES} (pixels of the centre square), not {crop}")
+    if crop not in CELEBA_CROP_SIZES:
+        raise ConfigError(f"crop must be one of {', '.join(map(str, CELEBA_CROP_SIZES))} (pixels of the centre "
+                          f"square), not {crop}")
     found = find_celeba(path)
     if found is None and download:
-        download_celeba(path, mirrors)
-        found = find_celeba(path)
+        downloaded = download_celeba(path, mirrors)
+        found = downloaded, downloaded
     if found is None:
         searched = ", ".join(str(folder) for folder in dataset_search_dirs(FOLDER_NAME, path))
         raise DataNotFoundError(f"CelebA was not found in {searched}. {manual_download_hint(path)}, "
                                 "or call load_celeba(download=True)")
     source, archive = found
-    names = image_names(source, archive)
+    try:
+        names = image_names(source, archive)
+    except DataFormatError:
+        if archive is None or not download:
+            raise
+        source = archive = download_celeba(path, mirrors)  # replaces the damaged file only once verified
+        names = image_names(source, archive)
     manifest = {"dataset": "celeba", "size": size, "channels": 3, "square": "crop", "crop": crop}
-    return prepared_images(source, names, manifest, cache_name="celeba", archive=archive)
+    images = prepared_images(source, names, manifest, cache_name="celeba", archive=archive)
+    if download and archive is not None and any(why.startswith(DAMAGED_MEMBER) for _, why in images.report.left_out):
+        source = archive = download_celeba(path, mirrors)  # a damaged archive, replaced only once verified
+        images = prepared_images(source, image_names(source, archive), manifest, cache_name="celeba", archive=archive)
+    return images

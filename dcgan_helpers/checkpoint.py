@@ -1,8 +1,8 @@
 """One file per finished epoch holding everything needed to continue training exactly.
 
-A checkpoint stores both networks' weights (BatchNorm statistics included), both optimizers'
-state (step counts, Adam moments; loss scale when mixed precision is on), the training noise
-generator's state, the fixed preview noise, the epoch and the number of batches consumed.
+A checkpoint stores both networks' weights (BatchNorm statistics included), the moving average
+of G's weights when one is kept, both optimizers' state (step counts, Adam moments; loss scale
+when mixed precision is on), the fixed preview noise, the epoch and the number of batches consumed.
 It is one ``.npz`` written under a temporary name and renamed, so a process killed at any
 moment leaves either the old set of checkpoints or the old set plus one complete new file.
 
@@ -11,6 +11,7 @@ be lost nor get ahead of the session, each checkpoint also carries it (weights a
 ``best_generator.keras``, ``best.json`` and ``generator.keras`` are exports written from it.
 """
 
+import contextlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -33,7 +34,11 @@ def checkpoint_epochs(folder) -> list[int]:
 
 @dataclass(frozen=True)
 class BestGenerator:
-    """The generator with the best score so far: ``record`` is ``{"epoch", "metric", "value", "samples"}``."""
+    """The generator with the best score so far: ``record`` is ``{"epoch", "metric", "value", "samples"}``.
+
+    ``weights`` are those samples come from (G's moving average when one is kept), in the order of
+    ``generator.weights``.
+    """
 
     record: dict
     weights: list[np.ndarray]
@@ -60,6 +65,7 @@ def _state(gan) -> dict[str, list]:
         "discriminator_optimizer": discriminator_adam,
         "generator_loss_scale": generator_scale,
         "discriminator_loss_scale": discriminator_scale,
+        "averaged_generator": gan.averaged_generator.weights if gan.averaged_generator is not None else [],
     }
 
 
@@ -80,26 +86,50 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise, best: BestG
 
 def restore_checkpoint(path, gan) -> tuple[int, int, np.ndarray]:
     """Load a checkpoint into a built and compiled DCGAN; returns (epoch, step, preview noise)."""
-    return _reading(_restore, path, gan)
+    with _opened(path, gan.config) as stored:
+        has_average = any(key.startswith("averaged_generator/") for key in stored.files)
+        for group, variables in _state(gan).items():
+            if group == "averaged_generator" and not (has_average and variables):
+                continue  # averaging was off in one of the runs: an average starts from G (below)
+            _assign(path, stored, group, variables)
+        if gan.averaged_generator is not None and not has_average:
+            gan.averaged_generator.set_weights(gan.generator.get_weights())
+        return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]
 
 
-def checkpoint_generator(path) -> list[np.ndarray]:
-    """G's weights in a checkpoint, in the order of ``generator.weights``."""
-    return _reading(_group, path, "generator")
+def restore_generator(path, generator, config) -> None:
+    """Load the weights samples come from into ``generator``, built from ``config``: the moving average
+    of G where the checkpoint has one, else G itself."""
+    with _opened(path, config) as stored:
+        averaged = any(key.startswith("averaged_generator/") for key in stored.files)
+        _assign(path, stored, "averaged_generator" if averaged else "generator", generator.weights)
 
 
-def checkpoint_best(path) -> BestGenerator | None:
+def checkpoint_best(path, config) -> BestGenerator | None:
     """The best generator a checkpoint carries, if a metric ever scored the session."""
-    return _reading(_best, path)
+    with _opened(path, config) as stored:
+        if "best_record" not in stored.files:
+            return None
+        weights = [stored[key] for key in sorted(stored.files) if key.startswith("best_generator/")]
+        return BestGenerator(json.loads(str(stored["best_record"])), weights)
 
 
-def _reading(read, path, *arguments):
-    """``read(path, *arguments)``, with any sign of a damaged checkpoint turned into one clear sentence.
+@contextlib.contextmanager
+def _opened(path, config):
+    """The arrays of a checkpoint written by ``config``'s architecture; any reading problem is a SessionError.
 
     A checkpoint that is gone is left to the caller: a newer one may have replaced it meanwhile.
     """
     try:
-        return read(path, *arguments)
+        with np.load(path) as stored:  # arrays only: np.load refuses pickled objects
+            saved_shape, current_shape = json.loads(str(stored["model_shape"])), config.model_shape()
+            if saved_shape != current_shape:
+                differences = ", ".join(
+                    f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"
+                    for key in current_shape if saved_shape.get(key) != current_shape[key]
+                )
+                raise SessionError(f"{path} was written by a different architecture: {differences}")
+            yield stored
     except FileNotFoundError:
         raise
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
@@ -108,40 +138,16 @@ def _reading(read, path, *arguments):
         ) from error
 
 
-def _group(path, group: str) -> list[np.ndarray]:
-    with np.load(path) as stored:
-        return [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
-
-
-def _best(path) -> BestGenerator | None:
-    with np.load(path) as stored:
-        if "best_record" not in stored.files:
-            return None
-        record = json.loads(str(stored["best_record"]))
-    return BestGenerator(record, _group(path, "best_generator"))
-
-
-def _restore(path, gan) -> tuple[int, int, np.ndarray]:
-    with np.load(path) as stored:
-        saved_shape = json.loads(str(stored["model_shape"]))
-        current_shape = gan.config.model_shape()
-        if saved_shape != current_shape:
-            differences = ", ".join(
-                f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"
-                for key in current_shape if saved_shape.get(key) != current_shape[key]
+def _assign(path, stored, group: str, variables) -> None:
+    values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
+    if group.endswith("loss_scale") and (not values or not variables):
+        return  # one run used mixed precision and the other did not: keep the fresh loss scale
+    if len(values) != len(variables):
+        raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
+    for variable, value in zip(variables, values, strict=True):
+        if tuple(variable.shape) != value.shape:
+            raise SessionError(
+                f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "
+                f"and {tuple(variable.shape)} in the model"
             )
-            raise SessionError(f"{path} was written by a different architecture: {differences}")
-        for group, variables in _state(gan).items():
-            values = [stored[key] for key in sorted(stored.files) if key.startswith(group + "/")]
-            if group.endswith("loss_scale") and (not values or not variables):
-                continue  # one run used mixed precision and the other did not: keep the fresh loss scale
-            if len(values) != len(variables):
-                raise SessionError(f"{path} holds {len(values)} {group} variables, the model has {len(variables)}")
-            for variable, value in zip(variables, values, strict=True):
-                if tuple(variable.shape) != value.shape:
-                    raise SessionError(
-                        f"{path}: {group} variable {variable.path} has shape {value.shape} in the checkpoint "
-                        f"and {tuple(variable.shape)} in the model"
-                    )
-                variable.assign(value)
-        return int(stored["epoch"]), int(stored["step"]), stored["preview_noise"]
+        variable.assign(value)

@@ -6,12 +6,13 @@ TensorFlow are imported inside the commands, once ``main`` has started TensorFlo
 """
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 from .config import parse_assignments
-from .errors import TrainingDiverged, UsageError
+from .errors import TrainingDiverged, UsageError, WorkerLost
 
 
 def start_tensorflow_quietly() -> None:
@@ -116,12 +117,17 @@ def training_images(args, config):
     from .datasets import load_images
     from .pipeline import check_images
 
-    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter), config)
+    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter, config.crop),
+                        config)
 
 
-def run_train(args) -> None:
+def prepare_session(args, locks: contextlib.ExitStack):
+    """The session to train and its images, everything checked before anything is written.
+
+    The session is locked (until ``locks`` closes) before its config changes, so that a second trainer
+    of the same session is refused before it alters anything.
+    """
     from .datasets import preset
-    from .device import describe
     from .session import Session
 
     overrides = parse_assignments(args.overrides)
@@ -133,21 +139,54 @@ def run_train(args) -> None:
         Session.refuse_existing(args.dataset, args.training, args.runs_dir)
         images = training_images(args, config)
         session = Session.create(config, args.runs_dir, number=args.training)
-    else:
-        session = Session.open(args.dataset, args.training, args.runs_dir)
-        session.check_resume_point(args.offset)
-        config = session.config.replace(**overrides)
-        session.check_config_change(config)
-    with session.locked():  # before loading data, so that a second trainer is refused at once
-        if args.offset is not None:
-            session.check_resume_point(args.offset)  # the holder of the lock may have moved on meanwhile
+        locks.enter_context(session.locked())
+        return session, images
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    session.check_resume_point(args.offset)
+    config = session.config.replace(**overrides)
+    session.check_config_change(config)
+    locks.enter_context(session.locked())  # before loading data, so that a second trainer is refused at once
+    session.check_resume_point(args.offset)  # the holder of the lock may have moved on meanwhile
+    images = training_images(args, config)
+    session.update_config(config)
+    return session, images
+
+
+def run_train(args) -> None:
+    import tensorflow as tf
+
+    from .cluster import describe_worker, session_for_this_worker, strategy_from_environment, worker_index
+    from .device import describe
+
+    strategy = strategy_from_environment()  # first: it starts this worker's server before other TensorFlow work
+    if strategy is not None:
+        print(describe_worker(strategy), flush=True)
+    images = None
+
+    def open_session():
+        nonlocal images
+        session, images = prepare_session(args, locks)
+        return session
+
+    with contextlib.ExitStack() as locks, session_for_this_worker(strategy, open_session) as session:
+        config = session.config
+        if images is None:  # a worker other than the chief: the chief's session decided the config
             images = training_images(args, config)
-            session.update_config(config)
-        print(describe(config))
+        print(describe(config, strategy))
         chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
         print(f"{len(images):,} training images{chosen_by}")
-        session.train(images, args.epochs, resume_from=args.offset, verbose=1)
-    print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
+        report = getattr(images, "report", None)  # prepared images say what they left out; Fashion-MNIST has none
+        if report is not None and report.left_out:
+            print(report)
+        try:
+            session.train(images, args.epochs, resume_from=args.offset, verbose=1, strategy=strategy)
+        except tf.errors.UnavailableError as error:
+            raise WorkerLost(session.last_epoch, error) from error
+        if strategy is None or worker_index(strategy) == 0:
+            print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
+        else:
+            print(f"worker {worker_index(strategy)} has finished epoch {session.last_epoch}; worker 0 wrote the "
+                  "session")
 
 
 def run_generate(args) -> None:
@@ -164,7 +203,8 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    images = without_gray_channel(to_uint8(generate(generator, args.num, args.seed)))
+    images = generate(generator, args.num, args.seed, distribution=session.config.noise_distribution)
+    images = without_gray_channel(to_uint8(images))
     out = args.out or session.path / "generated"
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image)
@@ -196,7 +236,7 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"dcgan: error: {error}", file=sys.stderr)
         return 2
-    except TrainingDiverged as error:
+    except (TrainingDiverged, WorkerLost) as error:
         print(f"dcgan: {error}", file=sys.stderr)
         return 1
     return 0

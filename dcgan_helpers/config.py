@@ -11,7 +11,8 @@ from pathlib import Path
 from .errors import ConfigError
 from .files import write_text_atomically
 
-ARCHITECTURES = ("radford", "dense")
+ARCHITECTURES = ("radford", "paper", "dense")  # see models.py
+NOISE_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or z ~ U(-1, 1)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
 LARGEST_SEED = 2**32 - 1  # NumPy's and Keras' global seeds are unsigned 32-bit numbers
@@ -21,6 +22,7 @@ LARGEST_SEED = 2**32 - 1  # NumPy's and Keras' global seeds are unsigned 32-bit 
 # weights, 6 GB in float32 with Adam's two moments); a batch of 8192 64-px images needs 4 GB for the
 # activations of G's last hidden layer alone. The DCGAN paper used 100, 128 and 128.
 UPPER_BOUNDS = {"noise_dim": 4096, "generator_filters": 1024, "discriminator_filters": 1024, "batch_size": 8192}
+CELEBA_CROP_SIZES = (108, 138, 178)  # side of the centre square cut from CelebA's 178×218 photos
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
     "generator_filters", "discriminator_filters", "kernel_size",
@@ -36,13 +38,15 @@ class GANConfig:
     image_size: int = 28  # height = width of the images, one of SUPPORTED_IMAGE_SIZES
     channels: int = 1  # 1 for grayscale, 3 for RGB
     data_filter: str = ""  # hands64 only: a subset, e.g. "aspectOfHand=dorsal right;accessories=0"
+    crop: int = 108  # celeba64 only: side of the centre square cut from each 178×218 photo (108, 138 or 178)
 
     # Models
-    architecture: str = "radford"  # "radford" (DCGAN paper) or "dense" (dense first layer)
+    architecture: str = "radford"  # "radford" (Torch-family DCGAN), "paper" (the DCGAN authors' code), "dense"
     noise_dim: int = 100  # length of the latent vector z
+    noise_distribution: str = "normal"  # z ~ N(0, 1); "uniform": U(-1, 1), as the DCGAN authors' code draws it
     generator_filters: int = 64  # width of G's last hidden layer; doubles towards the noise
     discriminator_filters: int = 64  # width of D's first layer; doubles towards the logit
-    kernel_size: int = 4  # 4 in the DCGAN paper, 5 in the dense family
+    kernel_size: int = 4  # 4 in dcgan.torch and PyTorch's tutorial; 5 in the DCGAN authors' code and "dense"
     leaky_relu_slope: float = 0.2  # negative slope of D's LeakyReLU
 
     # Optimisation: Adam for each network
@@ -50,8 +54,13 @@ class GANConfig:
     discriminator_learning_rate: float = 2e-4
     beta_1: float = 0.5  # the DCGAN paper's momentum; 0.9 made training oscillate
     beta_2: float = 0.999
+    weight_decay: float = 0.0  # L2 on every variable, added to its gradient: 1e-5 in the DCGAN authors' code
     batch_size: int = 128
     steps_per_epoch: int | None = None  # None: one pass over the data
+
+    # Averaging: samples, metrics and the exported generator come from an exponential moving average of G
+    ema_decay: float = 0.0  # weight of the old average at each step (0.999: ~1000 steps); 0 turns averaging off
+    ema_start_step: int = 0  # the average copies G until this step, then starts averaging
 
     # Loss
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
@@ -73,6 +82,9 @@ class GANConfig:
             _check_type(name, value)
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
+        if self.noise_distribution not in NOISE_DISTRIBUTIONS:
+            raise ConfigError(f"noise_distribution must be one of {', '.join(NOISE_DISTRIBUTIONS)}, "
+                              f"not {self.noise_distribution!r}")
         if self.precision is not None and self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)} or auto, not {self.precision!r}")
         if self.image_size not in SUPPORTED_IMAGE_SIZES:
@@ -80,6 +92,9 @@ class GANConfig:
             raise ConfigError(f"image_size must be one of {sizes}, not {self.image_size}")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), not {self.channels}")
+        if self.crop not in CELEBA_CROP_SIZES:
+            raise ConfigError(f"crop must be one of {', '.join(map(str, CELEBA_CROP_SIZES))} (pixels of the centre "
+                              f"square cut from each CelebA photo), not {self.crop}")
         positive = ("noise_dim", "generator_filters", "discriminator_filters", "kernel_size", "batch_size",
                     "generator_learning_rate", "discriminator_learning_rate", "preview_count",
                     "keep_checkpoints", "steps_per_execution")
@@ -98,6 +113,10 @@ class GANConfig:
             raise ConfigError(
                 f"steps_per_epoch must be at least 1 (or None for a full pass), not {self.steps_per_epoch}"
             )
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1), not {self.ema_decay}; 0.999 is typical, 0 turns it off")
+        if self.ema_start_step < 0:
+            raise ConfigError(f"ema_start_step must be 0 or more, not {self.ema_start_step}")
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), not {getattr(self, name)}")
@@ -105,6 +124,8 @@ class GANConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}; 0.1 is typical")
         if not 0 <= self.label_noise < 0.5:
             raise ConfigError(f"label_noise must be in [0, 0.5), not {self.label_noise}; 0.05 is typical")
+        if not 0 <= self.weight_decay < 1:
+            raise ConfigError(f"weight_decay must be in [0, 1), not {self.weight_decay}; the DCGAN authors used 1e-5")
         if not 0 <= self.leaky_relu_slope < 1:
             raise ConfigError(f"leaky_relu_slope must be in [0, 1), not {self.leaky_relu_slope}")
 
@@ -211,3 +232,12 @@ def _parse_value(key: str, text: str):
             except ValueError:
                 raise ConfigError(f"{key} must be a {kind.__name__} number, not {text!r}") from None
     return text
+
+
+# The DCGAN authors' own face model and training (Newmu/dcgan_code, faces/train_uncond_dcgan.py) at 64 px:
+# 5x5 kernels, a dense projection of z ~ U(-1, 1), D 128-256-512-1024 ending in a dense layer, L2 weight decay 1e-5.
+# Apply it to a preset: datasets.preset("celeba64").replace(**PAPER_DESIGN).
+PAPER_DESIGN = {
+    "architecture": "paper", "kernel_size": 5, "generator_filters": 128, "discriminator_filters": 128,
+    "noise_distribution": "uniform", "weight_decay": 1e-5,
+}

@@ -2,8 +2,11 @@
 
 import contextlib
 import functools
+import os
+import platform
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from .config import GANConfig
@@ -44,8 +47,7 @@ def tpu_available() -> bool:
 def default_strategy() -> tf.distribute.Strategy:
     """TPUStrategy on a TPU, MirroredStrategy over several GPUs, otherwise the default (one device).
 
-    For several machines, create ``tf.distribute.MultiWorkerMirroredStrategy()`` yourself (it
-    reads ``TF_CONFIG``) and pass it to ``Session.train(strategy=...)``; see the README.
+    Several machines train under ``cluster.strategy_from_environment()`` (``TF_CONFIG``); see the README.
     """
     if tpu_available():
         return tf.distribute.TPUStrategy(tpu_resolver())
@@ -54,15 +56,27 @@ def default_strategy() -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def spans_several_workers(strategy: tf.distribute.Strategy | None) -> bool:
+    """True when the strategy's replicas live in more than one process (fewer local devices than replicas)."""
+    if strategy is None or strategy.num_replicas_in_sync == 1:
+        return False
+    return len(strategy.extended.worker_devices) < strategy.num_replicas_in_sync
+
+
 def gpu_available() -> bool:
     return bool(gpus())
 
 
 @functools.cache
+def gpu_compute_capability() -> tuple:
+    """The lowest compute capability of the GPUs, (0, 0) without a GPU."""
+    details = [tf.config.experimental.get_device_details(gpu) for gpu in gpus()]
+    return min((detail.get("compute_capability", (0, 0)) for detail in details), default=(0, 0))
+
+
 def gpu_has_fast_float16() -> bool:
     """Tensor cores (compute capability 7.0 and later) are what makes float16 pay off."""
-    details = [tf.config.experimental.get_device_details(gpu) for gpu in gpus()]
-    return bool(details) and all(detail.get("compute_capability", (0, 0)) >= (7, 0) for detail in details)
+    return gpu_compute_capability() >= (7, 0)
 
 
 @functools.cache
@@ -73,6 +87,21 @@ def cpu_has_native_bfloat16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def runs_natively(precision: str) -> bool:
+    """Whether this device computes in ``precision`` with its own instructions rather than emulating it.
+
+    Emulated half precision is correct but several times slower than float32 (a CPU without
+    AVX512-BF16 converts every bfloat16 value in software), so timing it measures only the emulation.
+    """
+    if precision == "float32":
+        return True
+    if tpu_available():
+        return precision == "mixed_bfloat16"
+    if gpu_available():  # tensor cores: float16 from compute capability 7.0, bfloat16 from 8.0
+        return gpu_compute_capability() >= ((8, 0) if precision == "mixed_bfloat16" else (7, 0))
+    return precision == "mixed_bfloat16" and cpu_has_native_bfloat16()
 
 
 def dtype_policy(config: GANConfig) -> str:
@@ -94,6 +123,19 @@ def dtype_policy(config: GANConfig) -> str:
 def uses_loss_scaling(config: GANConfig) -> bool:
     """float16 gradients underflow without loss scaling; bfloat16 has float32's range and needs none."""
     return dtype_policy(config) == "mixed_float16"
+
+
+def describe_setup() -> str:
+    """One line naming what a notebook runs with: this package's, TensorFlow's and Keras' versions, and the GPU."""
+    from . import __version__
+
+    found = gpus()
+    if found:
+        names = sorted({tf.config.experimental.get_device_details(gpu).get("device_name", "GPU") for gpu in found})
+        hardware = f"GPU found: {len(found)} × {', '.join(names)}"
+    else:
+        hardware = "no GPU found (on Colab: Runtime → Change runtime type → GPU)"
+    return f"dcgan_helpers {__version__} · TensorFlow {tf.__version__} · Keras {keras.__version__} · {hardware}"
 
 
 def describe(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> str:
@@ -126,3 +168,23 @@ def steps_per_execution(config: GANConfig) -> int:
     if tpu_available():
         return 32
     return 8 if gpu_available() and config.image_size <= 32 else 1
+
+
+def hardware_name() -> str:
+    """What this process computes on, in words a reader can compare with their own machine,
+    e.g. ``"AMD EPYC, 2 cores, AVX-512 BF16; no GPU"`` or ``"... ; 1 GPU: Tesla T4"``."""
+    if tpu_available():
+        return "TPU"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    processor = models[0] if models else (platform.processor() or platform.machine() or "unknown CPU")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    flags = set(" ".join(line for line in cpuinfo.splitlines() if line.startswith("flags")).split())
+    vector = next((name for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16"),
+                                           ("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+    cpu = f"{processor}, {cores} core{'s' if cores != 1 else ''}" + (f", {vector}" if vector else "")
+    names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus()]
+    return f"{cpu}; " + (f"{len(names)} GPU{'s' if len(names) > 1 else ''}: {', '.join(names)}" if names else "no GPU")

@@ -33,6 +33,21 @@ class TrainingDiverged(RuntimeError):
         )
 
 
+class WorkerLost(RuntimeError):
+    """Under several workers, one stopped (killed, crashed, unreachable); the others stop too."""
+
+    def __init__(self, last_epoch: int, error: Exception):
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = next((line for line in lines if "aborted by" in line), lines[0] if lines else type(error).__name__)
+        peers = sorted({line for line in lines if line.startswith("/job:")})
+        self.last_epoch = last_epoch
+        super().__init__(
+            f"training stopped because a worker stopped responding ({' '.join([reason, *peers])}). "
+            f"Epoch {last_epoch} is the last complete one: run the same command with -r {last_epoch} "
+            "on every worker to continue from it."
+        )
+
+
 class TrainingStopped(Exception):
     """Training was stopped on request in the middle of an epoch; that epoch is not saved."""
 

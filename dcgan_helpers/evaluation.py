@@ -22,8 +22,8 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     Fashion-MNIST is judged by the project's classifier (Fréchet distance and class coverage)
     unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
     """
-    generator = session.load_best_generator() if best else session.load_generator()
-    images = generate(generator, samples, seed)
+    generator = session.load_generator(best)
+    images = generate(generator, samples, seed, distribution=session.config.noise_distribution)
     dataset = session.config.dataset
     result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",
               "epochs_done": session.last_epoch, "seed": seed}
@@ -36,7 +36,8 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
         from .inception import InceptionFeatures, inception_scores, reference_features
 
         extractor = InceptionFeatures(inception_weights)
-        real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter)
+        real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter,
+                           session.config.crop)
         chosen = np.sort(np.random.default_rng(0).permutation(len(real))[:REFERENCE_IMAGES])
         subset = session.config.data_filter
         name = f"{dataset}-{session.config.image_size}px" + (f"-{hashlib.sha256(subset.encode()).hexdigest()[:8]}"

@@ -17,14 +17,20 @@ FASHION_MNIST_CLASSES = (
 )
 
 
+MAX_IDX_BYTES = 64 << 20  # the largest file, the training images, holds 47 MB; more is a damaged file or a gzip bomb
+
+
 def read_idx(path) -> np.ndarray:
     """Read a gzip-compressed IDX file (the MNIST format) of unsigned bytes."""
     path = Path(path)
     try:
         with gzip.open(path, "rb") as stream:
-            content = stream.read()
+            content = stream.read(MAX_IDX_BYTES + 1)  # bounded: a small .gz can decompress to gigabytes
     except (OSError, EOFError) as error:
         raise DataFormatError(f"{path} is not a readable .gz file ({error}); download it again") from error
+    if len(content) > MAX_IDX_BYTES:
+        raise DataFormatError(f"{path} decompresses to more than {MAX_IDX_BYTES:,} bytes, more than any "
+                              "Fashion-MNIST file holds; download it again")
     if len(content) < 4 or content[:2] != b"\0\0" or content[2] != 0x08:
         raise DataFormatError(f"{path} is not an IDX file of unsigned bytes (its header is {content[:4]!r})")
     dims = content[3]

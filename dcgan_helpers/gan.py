@@ -7,7 +7,7 @@ from keras import ops
 
 from .augment import augment
 from .config import GANConfig
-from .device import steps_per_execution, uses_loss_scaling, uses_xla
+from .device import spans_several_workers, steps_per_execution, uses_loss_scaling, uses_xla
 from .images import to_float
 from .latent import generate
 from .models import build_discriminator, build_generator
@@ -28,20 +28,32 @@ def generator_loss(fake_logits):
     return ops.mean(ops.softplus(-fake_logits))
 
 
+def weight_decay_penalty(network, weight_decay: float):
+    """``weight_decay`` / 2 times the sum of squares of the network's trainable variables.
+
+    Added to a loss, its gradient adds ``weight_decay * variable`` to each variable's gradient before
+    Adam sees it: the L2 weight decay of the DCGAN authors' code (not AdamW's decoupled decay).
+    """
+    return 0.5 * weight_decay * ops.sum(ops.stack([ops.sum(ops.square(variable))
+                                                    for variable in network.trainable_variables]))
+
+
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
     Each step takes a batch of real images with its noise (from ``pipeline.training_dataset``),
     generates one fake batch, and passes the real and the fake batch through D separately (so
     BatchNorm never mixes their statistics). Both networks are updated from the same forward
-    pass, as in the TensorFlow DCGAN tutorial. Under a ``tf.distribute`` strategy each replica
+    pass, as in the TensorFlow DCGAN tutorial (the DCGAN authors' code and the PyTorch tutorial
+    alternate D and G updates instead). Under a ``tf.distribute`` strategy each replica
     takes its slice of the global batch and the gradients are summed across replicas.
     """
 
-    def __init__(self, generator, discriminator, config: GANConfig, **kwargs):
+    def __init__(self, generator, discriminator, config: GANConfig, averaged_generator=None, **kwargs):
         super().__init__(name="dcgan", **kwargs)
         self.generator = generator
         self.discriminator = discriminator
+        self.averaged_generator = averaged_generator  # G's moving average (config.ema_decay > 0), else None
         self.config = config
         self.noise_dim = generator.input_shape[-1]
         self.built = True  # both networks are built; fit must not trace call() with a training batch
@@ -69,6 +81,13 @@ class DCGAN(keras.Model):
             self.discriminator_optimizer = keras.optimizers.LossScaleOptimizer(self.discriminator_optimizer)
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: ``build_dcgan`` builds both networks and both optimizers before ``fit``.
+
+        (Keras would average a first batch over the replicas to build an unbuilt model, which fails
+        under MultiWorkerMirroredStrategy for a batch that is a tuple of tensors.)
+        """
 
     @property
     def metrics(self):
@@ -106,26 +125,56 @@ class DCGAN(keras.Model):
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
             g_loss = generator_loss(fake_logits)
-            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_loss / replicas)
-            scaled_g_loss = self.generator_optimizer.scale_loss(g_loss / replicas)
+            d_objective, g_objective = d_loss, g_loss
+            if self.config.weight_decay:
+                d_objective += weight_decay_penalty(self.discriminator, self.config.weight_decay)
+                g_objective += weight_decay_penalty(self.generator, self.config.weight_decay)
+            scaled_d_loss = self.discriminator_optimizer.scale_loss(d_objective / replicas)
+            scaled_g_loss = self.generator_optimizer.scale_loss(g_objective / replicas)
         self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
         self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
+        if self.averaged_generator is not None:
+            self._update_average()
         for name, value in (
             ("d_loss", d_loss), ("g_loss", g_loss),
             ("d_real", ops.mean(ops.sigmoid(real_logits))), ("d_fake", ops.mean(ops.sigmoid(fake_logits))),
         ):
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if spans_several_workers(tf.distribute.get_strategy()):
+            # Keras 3 averages each step output over its first axis and across workers there, which
+            # fails for a scalar (tensorflow/tensorflow#72388); the trackers agree on every worker.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     @staticmethod
     def _update(optimizer, tape, scaled_loss, network):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables, strict=True))
 
+    def _update_average(self):
+        """Move every weight of the averaged G, BatchNorm statistics included, towards G's new value.
+
+        Until ``ema_start_step`` the average copies G. After it, the n-th update keeps a share
+        min(ema_decay, (1 + n) / (10 + n)) of the old average, the warm-up of TensorFlow's
+        ``tf.train.ExponentialMovingAverage``: early on, when G changes fast, the average forgets
+        quickly; later it averages over about 1 / (1 - ema_decay) steps. The step count comes from
+        G's optimizer, which checkpoints keep, so a resumed session averages exactly like an unbroken one.
+        """
+        updates = ops.cast(self.generator_optimizer.iterations, "float32") - self.config.ema_start_step
+        decay = ops.where(updates > 0, ops.minimum(self.config.ema_decay, (1.0 + updates) / (10.0 + updates)), 0.0)
+        for average, weight in zip(self.averaged_generator.weights, self.generator.weights, strict=True):
+            average.assign(decay * average + (1.0 - decay) * weight)
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator whose images a reader sees and exports: G's moving average when it is kept, else G."""
+        return self.generator if self.averaged_generator is None else self.averaged_generator
+
     def sample(self, count: int, seed: int = 0) -> np.ndarray:
         """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
         here, in ``latent.generate`` and in ``dcgan generate --seed``."""
-        return generate(self.generator, count, seed)
+        return generate(self.sampling_generator, count, seed, distribution=self.config.noise_distribution)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:
@@ -138,7 +187,12 @@ def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = Non
     keras.utils.set_random_seed(config.seed)
     synchronized = strategy.num_replicas_in_sync > 1
     with strategy.scope():
-        gan = DCGAN(build_generator(config, synchronized), build_discriminator(config, synchronized), config)
+        generator, discriminator = build_generator(config, synchronized), build_discriminator(config, synchronized)
+        averaged_generator = None
+        if config.ema_decay > 0:  # built last, so G and D start and train the same with averaging on or off
+            averaged_generator = build_generator(config, synchronized)
+            averaged_generator.set_weights(generator.get_weights())
+        gan = DCGAN(generator, discriminator, config, averaged_generator)
         gan.compile()
     return gan
 

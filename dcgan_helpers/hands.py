@@ -2,7 +2,9 @@
 
 ``HandInfo.csv`` describes every image: ``id, age, gender, skinColor, accessories, nailPolish,
 aspectOfHand, imageName, irregularities``. Filters choose a consistent subset, for example
-``{"aspectOfHand": "dorsal right", "accessories": 0, "nailPolish": 0}``.
+``{"aspectOfHand": "dorsal right", "accessories": 0, "nailPolish": 0}``. A row whose ``imageName``
+is not a plain file name in ``Hands/`` (``../x.jpg``, ``/etc/x.jpg``) is refused, a repeated row is
+used once and a listed photo that is missing is left out; the images' ``report`` names each.
 
 The photos are 1600×1200 with the hand on a plain light background. We make them square by
 **padding** the short side with that background colour (the median colour of the border), so
@@ -12,11 +14,12 @@ no finger is ever cut off, then resize with antialiasing.
 import csv
 import io
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
 from .errors import ConfigError, DataFormatError, DataNotFoundError
+from .image_cache import PreparedImages
 from .image_folder import original_photos, prepared_images
 from .locations import dataset_search_dirs
 
@@ -54,11 +57,15 @@ def read_hand_info(info: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError) as error:
         raise DataFormatError(f"{info} cannot be read as a text file ({error})") from error
     reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in INFO_COLUMNS if column not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(f"{info} lacks the columns {', '.join(missing)}; 11k Hands' {INFO_NAME} has "
-                              f"{', '.join(INFO_COLUMNS)}")
-    return [{key: (value or "").strip() for key, value in row.items() if key} for row in reader]
+    try:
+        missing = [column for column in INFO_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFormatError(f"{info} lacks the columns {', '.join(missing)}; 11k Hands' {INFO_NAME} has "
+                                  f"{', '.join(INFO_COLUMNS)}")
+        return [{key: (value or "").strip() for key, value in row.items() if key} for row in reader]
+    except csv.Error as error:
+        raise DataFormatError(f"{info} is not a readable CSV file (line {reader.line_num}: {error}); "
+                              f"download {INFO_NAME} again from {HOMEPAGE}") from error
 
 
 def matches(row: dict, filters: dict) -> bool:
@@ -98,38 +105,76 @@ def select_images(rows: list[dict], filters: dict | None) -> list[str]:
     return [row["imageName"] for row in rows if matches(row, filters)]
 
 
+def is_plain_file_name(name: str) -> bool:
+    """True for ``Hand_0000002.jpg``; False for anything that names another folder (``../x``, ``/x``, ``C:x``)."""
+    return name not in ("", ".", "..") and PurePosixPath(name).name == name and PureWindowsPath(name).name == name
+
+
+def choose_photos(selected: list[str], available: dict) -> tuple[list, list[tuple[str, str]]]:
+    """The photos of the ``selected`` names that ``available`` (name → file or member) holds, each once,
+    and (name, why) for every name left out: refused, repeated or missing."""
+    chosen, left_out, seen = [], [], set()
+    for name in selected:
+        if not name:
+            left_out.append((name, "refused: the row names no photo"))
+        elif not is_plain_file_name(name):
+            left_out.append((name, f"refused: points outside {IMAGE_FOLDER}/ ({INFO_NAME} may only name its files)"))
+        elif name in seen:
+            left_out.append((name, f"duplicate row of {INFO_NAME}: the photo is used once"))
+        elif name not in available:
+            left_out.append((name, f"missing: listed in {INFO_NAME}, not in {IMAGE_FOLDER}/"))
+        else:
+            chosen.append(available[name])
+        seen.add(name)
+    return chosen, left_out
+
+
+def archive_photos(archive: Path) -> dict[str, str]:
+    """The photos of Hands.zip by file name (``Hand_0000002.jpg`` → its member ``Hands/Hand_0000002.jpg``)."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            members = {Path(name).name: name for name in opened.namelist() if Path(name).parent.name == IMAGE_FOLDER}
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataFormatError(f"{archive} is not a readable zip archive ({error}); delete it and download "
+                              f"{ARCHIVE_NAME} again from {HOMEPAGE}") from error
+    if not members:
+        raise DataFormatError(f"{archive} does not have 11k Hands' layout: expected {IMAGE_FOLDER}/Hand_0000002.jpg"
+                              " … inside")
+    return members
+
+
 def hand_photo(name: str, path=None) -> np.ndarray:
     """One original photo (e.g. ``"Hand_0000002.jpg"``) as uint8 RGB, from the folder or from Hands.zip."""
+    if not is_plain_file_name(name):
+        raise DataNotFoundError(f"{name!r} is not a file name in {IMAGE_FOLDER}/; give one such as Hand_0000002.jpg")
     source, archive, _ = find_hands(path)
     if archive is None:
         member = source / name if (source / name).is_file() else None
     else:
-        with zipfile.ZipFile(archive) as opened:
-            member = next((member for member in opened.namelist() if member.endswith(f"{IMAGE_FOLDER}/{name}")), None)
+        member = archive_photos(archive).get(name)
     if member is None:
         raise DataNotFoundError(f"{archive or source} has no {IMAGE_FOLDER}/{name}")
     return original_photos([member], archive)[0]
 
 
-def load_hands(path=None, size: int = 64, filters: dict | None = None, square: str = "pad") -> np.ndarray:
+def load_hands(path=None, size: int = 64, filters: dict | None = None, square: str = "pad") -> PreparedImages:
     """11k Hands images passing ``filters`` as uint8 (N, size, size, 3); squared by padding (default) or
-    centre crop, resized with antialiasing; prepared once into a cache beside the data."""
+    centre crop, resized with antialiasing; prepared once into a cache beside the data. ``images.report``
+    names the rows refused, repeated or missing and the photos that could not be read."""
     source, archive, info = find_hands(path)
     selected = select_images(read_hand_info(info), filters)
     if archive is not None:
-        with zipfile.ZipFile(archive) as opened:
-            members = {Path(name).name: name for name in opened.namelist() if f"{IMAGE_FOLDER}/" in name}
-        if not members:
-            raise DataFormatError(f"{archive} does not have 11k Hands' layout: expected {IMAGE_FOLDER}/Hand_0000002.jpg"
-                                  " … inside")
-        names = [members[name] for name in selected if name in members]
+        members = archive_photos(archive)
     else:
-        names = [source / name for name in selected if (source / name).is_file()]
+        members = {file.name: file for file in source.iterdir() if file.is_file()}
+    names, left_out = choose_photos(selected, members)
+    if not selected:
+        raise DataNotFoundError(f"no rows of {info} pass the filters {filters or {}}; loosen the filters")
     if not names:
-        raise DataNotFoundError(
-            f"no images of {source} pass the filters {filters or {}} "
-            f"({len(selected)} rows of {info.name} pass them); loosen the filters"
-        )
+        name, why = left_out[0]
+        raise DataNotFoundError(f"none of the {len(selected)} rows of {info} that pass the filters names a photo "
+                                f"of {source} (the first, {name!r}, is {why.split(':')[0]}); check that {INFO_NAME} "
+                                f"belongs to that {IMAGE_FOLDER}/")
     manifest = {"dataset": "hands", "size": size, "channels": 3, "square": square, "crop": None,
                 "filters": {key: filters[key] for key in sorted(filters)} if filters else {}}
-    return prepared_images(source, names, manifest, cache_name="hands", archive=archive)
+    return prepared_images(source, names, manifest, cache_name="hands", archive=archive, left_out=left_out)

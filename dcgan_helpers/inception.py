@@ -1,10 +1,14 @@
-"""FID and KID with InceptionV3, the community's standard: 2048 pool features of 299×299 RGB images.
+"""FID (Heusel et al., 2017) and KID (Bińkowski et al., 2018) from InceptionV3's 2048 pool features of 299×299 images.
 
 The features of the real images are computed once per dataset and cached beside the data. Every
 result names its sample counts: FID is biased upwards at small counts, so figures are only
-comparable at equal counts (10,000 or more generated images is the convention).
+comparable at equal counts (FID's authors recommend at least 10,000 samples, bioinf-jku/TTUR).
+Simplified: this is Keras' ImageNet InceptionV3, not the 2015 TensorFlow graph of the reference
+FID code (which has 1008 classes; pytorch-fid ports it exactly), with Keras' own resizing, so the
+figures compare with each other, not exactly with published ones.
 """
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,20 +92,35 @@ class InceptionScores:
 
 
 def check_sample_count(count: int) -> None:
-    """Refuse counts that cannot estimate a 2048×2048 covariance; warn below the 10,000 convention."""
+    """Refuse counts that cannot estimate a 2048×2048 covariance; warn below the 10,000 that FID's authors recommend."""
     if count <= FEATURE_COUNT:
         raise UsageError(f"FID needs more than {FEATURE_COUNT} samples (the feature dimension), not {count}; "
-                         f"use {RECOMMENDED_SAMPLES:,} for figures comparable with published ones")
+                         f"use {RECOMMENDED_SAMPLES:,}, the least FID's authors recommend")
     if count < RECOMMENDED_SAMPLES:
-        warnings.warn(f"FID from {count:,} samples is biased upwards; published figures use "
+        warnings.warn(f"FID from {count:,} samples is biased upwards; FID's authors recommend "
                       f"{RECOMMENDED_SAMPLES:,} or more", stacklevel=3)
 
 
+def pixels_digest(images) -> str:
+    """A short hash of the images' shape and pixels: the identity of a set of real images."""
+    images = np.asarray(images)
+    digest = hashlib.sha256(f"{images.dtype} {images.shape}".encode())
+    for start in range(0, len(images), 1024):  # in slices, so a memory-mapped set is not copied whole
+        digest.update(images[start: start + 1024].tobytes())
+    return digest.hexdigest()[:16]
+
+
 def reference_features(name: str, images, extractor, cache_dir) -> np.ndarray:
-    """Features of the real images, computed once and cached as ``<cache_dir>/<extractor>-<name>-<N>.npy``."""
-    path = Path(cache_dir) / f"{extractor.name}-{name}-{len(images)}.npy"
-    if path.is_file():
+    """Features of the real images, computed once and cached as ``<cache_dir>/<extractor>-<name>-<N>-<hash>.npy``.
+
+    The hash is of the images' pixels, so another folder, crop or filter under the same ``name``
+    never reuses features of other images.
+    """
+    path = Path(cache_dir) / f"{extractor.name}-{name}-{len(images)}-{pixels_digest(images)}.npy"
+    try:
         return np.load(path)
+    except (OSError, ValueError, EOFError):  # not computed yet, or an unreadable file: computed again
+        pass
     features = extractor(images).astype(np.float32)
     with atomic_path(path) as temporary:
         np.save(temporary, features)

@@ -3,14 +3,21 @@
 import numpy as np
 
 
-def noise(count: int, noise_dim: int, seed: int = 0) -> np.ndarray:
-    """``count`` standard-normal latent vectors; the same seed always gives the same vectors."""
-    return np.random.default_rng(seed).standard_normal((count, noise_dim)).astype(np.float32)
+def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal") -> np.ndarray:
+    """``count`` latent vectors from N(0, 1) (``"normal"``) or U(-1, 1) (``"uniform"``, as the DCGAN
+    authors drew them; ``config.noise_distribution``); the same seed always gives the same vectors."""
+    rng = np.random.default_rng(seed)
+    if distribution == "normal":
+        return rng.standard_normal((count, noise_dim)).astype(np.float32)
+    if distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, (count, noise_dim)).astype(np.float32)
+    raise ValueError(f"distribution must be normal or uniform, not {distribution!r}")
 
 
-def generate(generator, count: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-    """``count`` images in [-1, 1] from ``noise(count, ..., seed)``: the same seed, the same images."""
-    return generator.predict(noise(count, generator.input_shape[-1], seed), batch_size=batch_size, verbose=0)
+def generate(generator, count: int, seed: int = 0, batch_size: int = 500, distribution: str = "normal") -> np.ndarray:
+    """``count`` images in [-1, 1] from ``noise(count, ..., seed, distribution)``: the same seed, the same images."""
+    latent = noise(count, generator.input_shape[-1], seed, distribution)
+    return generator.predict(latent, batch_size=batch_size, verbose=0)
 
 
 def lerp(start, end, fraction: float) -> np.ndarray:
@@ -22,9 +29,10 @@ def lerp(start, end, fraction: float) -> np.ndarray:
 def slerp(start, end, fraction: float) -> np.ndarray:
     """The point ``fraction`` of the way along the great circle from ``start`` to ``end``.
 
-    Gaussian noise in many dimensions lies near a sphere; the straight line between two such
-    points dips towards the centre, where the generator saw almost no training noise. The
-    spherical path keeps the vector's length typical all the way (White, 2016).
+    Gaussian noise in d dimensions lies near the sphere of radius √d; the straight line between
+    two such points cuts inside it: its midpoint has length near √(d/2) (about 7 against 10 for
+    d = 100), lengths the generator almost never saw in training. The spherical path keeps the
+    length typical all the way (White, 2016, "Sampling Generative Networks").
     """
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
     cosine = np.dot(start, end) / (np.linalg.norm(start) * np.linalg.norm(end))
@@ -48,8 +56,9 @@ def principal_directions(generator, count: int = 6, samples: int = 1000, seed: i
 
     The principal components of ``samples`` generated images are the ways the pictures vary
     most. Regressing z on each image's component scores gives the latent direction that moves
-    along that component (a linear version of GANSpace, Härkönen et al., 2020). Returns an
-    array (count, noise_dim) of unit vectors, made orthogonal in order.
+    along that component. A simplified variant of GANSpace (Härkönen et al., 2020), which runs
+    the PCA on StyleGAN's intermediate latent w or on BigGAN's feature maps, not on output
+    pixels. Returns an array (count, noise_dim) of unit vectors, made orthogonal in order.
     """
     noise_dim = generator.input_shape[-1]
     if not 1 <= count <= min(noise_dim, samples):

@@ -1,12 +1,21 @@
-"""Generator and discriminator for both architecture families, built from a GANConfig.
+"""Generator and discriminator of the three architecture families, built from a GANConfig.
 
-``radford``: the DCGAN paper. G projects z to a 4x4 (7x7 for 28 px) map with a transposed
-convolution, then doubles the size with 4x4 stride-2 transposed convolutions, BatchNorm and
-ReLU, ending in tanh. D mirrors it with stride-2 convolutions and LeakyReLU(0.2), BatchNorm on
-every layer but the first, and a final convolution to one logit. No pooling, no dense layers.
+All follow the DCGAN paper's guidelines (Radford et al., 2016): strided convolutions instead of
+pooling, BatchNorm in both networks but not on G's output or D's input, ReLU and a tanh output in
+G, LeakyReLU(0.2) in D. They differ in how z enters G and how D reaches its one logit:
 
-``dense``: the same rules, but G starts with a dense layer from the noise and D ends with one,
-and kernels are 5x5.
+``radford``: the Torch-family reading of the paper (soumith/dcgan.torch, PyTorch's DCGAN
+tutorial). G projects z to a 4x4 (7x7 for 28 px) map with a transposed convolution, D ends in a
+convolution to one logit: fully convolutional, no dense layers. Meant for 4x4 kernels, which a
+stride of 2 overlaps evenly.
+
+``paper``: the DCGAN authors' own face model (Newmu/dcgan_code, faces/train_uncond_dcgan.py).
+G projects z with a dense layer ("project and reshape"), BatchNorm on each of its units, D
+flattens its last feature map into a dense layer to one logit; no biases (BatchNorm's shift
+stands in for them). Meant for 5x5 kernels.
+
+``dense``: a design reported to work best on 11k Hands: a dense layer from the noise with
+BatchNorm per channel after the reshape, a dense logit, 5x5 kernels, biases as Keras gives them.
 """
 
 import keras
@@ -60,22 +69,27 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     widths = generator_widths(config)
+    biases = config.architecture != "paper"  # the authors' code has none: BatchNorm's shift does that job
     model = keras.Sequential(name=f"generator_{config.architecture}")
     model.add(keras.Input(shape=(config.noise_dim,), name="noise"))
-    if config.architecture == "radford":
+    if config.architecture == "radford":  # z as a 1x1 map, one transposed convolution to start x start
         model.add(layers.Reshape((1, 1, config.noise_dim), name="noise_as_map", dtype=policy))
         model.add(layers.Conv2DTranspose(
             widths[0], start, strides=1, padding="valid", use_bias=False,
             kernel_initializer=weight_initializer(), name="project", dtype=policy,
         ))
-    else:
+    else:  # "project and reshape": a dense layer
         model.add(layers.Dense(
             start * start * widths[0], use_bias=False, kernel_initializer=weight_initializer(),
             name="project", dtype=policy,
         ))
-        model.add(layers.Reshape((start, start, widths[0]), name="to_map", dtype=policy))
+    to_map = layers.Reshape((start, start, widths[0]), name="to_map", dtype=policy)
+    if config.architecture == "dense":  # BatchNorm per channel of the map
+        model.add(to_map)
     model.add(batch_norm("project_bn", policy, synchronized))
     model.add(layers.ReLU(name="project_relu", dtype=policy))
+    if config.architecture == "paper":  # the authors' code normalises each unit of the projection, then reshapes
+        model.add(to_map)
     for number, width in enumerate(widths[1:], start=1):
         model.add(layers.Conv2DTranspose(
             width, config.kernel_size, strides=2, padding="same", use_bias=False,
@@ -84,7 +98,7 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
         model.add(batch_norm(f"upsample_{number}_bn", policy, synchronized))
         model.add(layers.ReLU(name=f"upsample_{number}_relu", dtype=policy))
     model.add(layers.Conv2DTranspose(
-        config.channels, config.kernel_size, strides=2, padding="same",
+        config.channels, config.kernel_size, strides=2, padding="same", use_bias=biases,
         kernel_initializer=weight_initializer(), name="to_image", dtype=policy,
     ))
     model.add(layers.Activation("tanh", name="tanh", dtype="float32"))
@@ -96,11 +110,12 @@ def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.
     grow_gpu_memory()
     policy = dtype_policy(config)
     start = start_size(config.image_size)
+    biases = config.architecture != "paper"
     model = keras.Sequential(name=f"discriminator_{config.architecture}")
     model.add(keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image"))
     for number, width in enumerate(discriminator_widths(config), start=1):
         model.add(layers.Conv2D(
-            width, config.kernel_size, strides=2, padding="same", use_bias=number == 1,
+            width, config.kernel_size, strides=2, padding="same", use_bias=biases and number == 1,
             kernel_initializer=weight_initializer(), name=f"downsample_{number}", dtype=policy,
         ))
         if number > 1:  # the paper leaves the input layer without BatchNorm
@@ -113,7 +128,9 @@ def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.
         model.add(layers.Flatten(name="flatten", dtype="float32"))
     else:
         model.add(layers.Flatten(name="flatten", dtype=policy))
-        model.add(layers.Dense(1, kernel_initializer=weight_initializer(), name="logit", dtype="float32"))
+        model.add(layers.Dense(
+            1, use_bias=biases, kernel_initializer=weight_initializer(), name="logit", dtype="float32"
+        ))
     return model
 
 

@@ -56,17 +56,30 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
 
     ``draws`` holds DRAWS_PER_IMAGE uniform numbers in [0, 1) per image, laid out as above. The
     noise and draws of step ``n`` come from keys derived from ``(config.seed, n)``, so they do not
-    depend on where training stopped and resumed, nor on how many devices share the batch.
+    depend on where training stopped and resumed, nor on how many devices share the batch. Under
+    ``tf.distribute`` every worker builds this whole stream and keeps its own slice of each global
+    batch (sharding by data), so the replicas together see exactly what one device would.
     """
     def randomness(step):
         noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
         draws_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
-        return (tf.random.stateless_normal([config.batch_size, config.noise_dim], seed=noise_key),
+        return (training_noise(config, noise_key),
                 tf.random.stateless_uniform([config.batch_size, DRAWS_PER_IMAGE], seed=draws_key))
 
     steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
     combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)
-    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def training_noise(config: GANConfig, key) -> tf.Tensor:
+    """One batch of z for training from a stateless key: N(0, 1), or U(-1, 1) as the DCGAN authors drew it
+    (``config.noise_distribution``; ``latent.noise`` draws the same kinds for sampling)."""
+    shape = [config.batch_size, config.noise_dim]
+    if config.noise_distribution == "uniform":
+        return tf.random.stateless_uniform(shape, seed=key, minval=-1.0, maxval=1.0)
+    return tf.random.stateless_normal(shape, seed=key)
 
 
 def gather_in_memory(images: np.ndarray):

@@ -3,6 +3,8 @@
 ``runs/<dataset>/session_<N>/`` contains ``config.json``, ``checkpoints/epoch_XXXX.npz``,
 ``history.csv``, ``samples/epoch_XXXX.png``, ``progress.gif`` and ``generator.keras`` (with a
 metric also ``best_generator.keras`` and ``best.json``), and ``lock`` while a process trains it.
+The ``.keras`` files are exports for other programs: the package itself rebuilds generators from
+the config and loads their weights from the checkpoints.
 
 The newest checkpoint is the session's state: renaming it into place commits an epoch (see
 ``save_epoch``). Readers follow it (generators are rebuilt from its weights, history stops at its
@@ -12,7 +14,6 @@ epoch), and resuming brings every other file in line with it.
 import csv
 import io
 import json
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,9 +25,9 @@ from .checkpoint import (
     BestGenerator,
     checkpoint_best,
     checkpoint_epochs,
-    checkpoint_generator,
     checkpoint_name,
     restore_checkpoint,
+    restore_generator,
     save_checkpoint,
 )
 from .config import GANConfig
@@ -35,22 +36,13 @@ from .errors import SessionError
 from .files import atomic_path, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES, build_dcgan
 from .latent import noise
+from .locations import runs_root, writable_folder
 from .lock import SessionLock
 from .models import build_generator
 from .pipeline import batches_per_epoch, training_dataset
 from .viz import gif_from_files
 
 HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_runs_dir() -> Path:
-    """Where sessions live unless told: ``$DCGAN_RUNS_DIR``; inside a source checkout its top-level
-    ``runs/`` (so notebooks and the command line share sessions); elsewhere ``./runs``."""
-    if os.environ.get("DCGAN_RUNS_DIR"):
-        return Path(os.environ["DCGAN_RUNS_DIR"])
-    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file() and Path.cwd().resolve().is_relative_to(PROJECT_ROOT)
-    return PROJECT_ROOT / "runs" if in_checkout else Path("runs")
 
 
 class Session:
@@ -82,12 +74,12 @@ class Session:
     # Finding and creating sessions
     @staticmethod
     def folder(dataset: str, number: int, runs_dir=None) -> Path:
-        return Path(runs_dir or default_runs_dir()) / dataset / f"session_{number}"
+        return Path(runs_dir or runs_root()) / dataset / f"session_{number}"
 
     @staticmethod
     def numbers(dataset: str, runs_dir=None) -> list[int]:
         """Numbers of the sessions recorded for a dataset, in order."""
-        root = Path(runs_dir or default_runs_dir()) / dataset
+        root = Path(runs_dir or runs_root()) / dataset
         names = (path.name.removeprefix("session_") for path in root.glob("session_*") if path.is_dir())
         return sorted(int(name) for name in names if name.isdigit())
 
@@ -97,7 +89,7 @@ class Session:
         if not path.is_dir():
             known = cls.numbers(dataset, runs_dir)
             raise SessionError(
-                f"there is no session {number} for {dataset} in {runs_dir or default_runs_dir()}; "
+                f"there is no session {number} for {dataset} in {runs_dir or runs_root()}; "
                 + (f"existing sessions: {', '.join(map(str, known))}" if known else "start one without -r")
             )
         return cls(path)
@@ -121,7 +113,7 @@ class Session:
         if number < 1:
             raise SessionError(f"session numbers start at 1, not {number}")
         path = cls.folder(config.dataset, number, runs_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        writable_folder(path.parent, "DCGAN_RUNS_DIR")
         try:
             path.mkdir()
         except FileExistsError:
@@ -164,23 +156,31 @@ class Session:
         config.save(self.path / "config.json")
         self.config = config
 
-    def load_generator(self) -> keras.Model:
-        """The generator of the newest checkpoint (``generator.keras`` is a copy of it for other programs)."""
-        weights = self._read_newest(checkpoint_generator)
-        if weights is None:
+    def load_generator(self, best: bool = False) -> keras.Model:
+        """The generator of the newest checkpoint, or with ``best`` the best one a ``metric`` kept (see ``best``).
+
+        It is rebuilt from ``config.json`` and only weights are read, from the newest checkpoint (its
+        moving average of G when one is kept): no code stored in a session, perhaps one someone shared,
+        ever runs. ``generator.keras`` and ``best_generator.keras`` are copies for other programs.
+        """
+        if best:
+            kept = self.best()
+            if kept is None:
+                raise SessionError(f"{self.path} has no best generator: train with a metric to keep one")
+            return self._generator_with(kept.weights)
+        generator = build_generator(self.config)
+
+        def read(path) -> keras.Model:
+            restore_generator(path, generator, self.config)
+            return generator
+
+        if self._read_newest(read) is None:
             raise SessionError(f"{self.path} has no finished epoch yet: train at least one epoch first")
-        return self._generator_with(weights)
+        return generator
 
     def best(self) -> BestGenerator | None:
         """The best generator a ``metric`` found, as the newest checkpoint carries it (``best.json`` is a copy)."""
-        return self._read_newest(checkpoint_best)
-
-    def load_best_generator(self) -> keras.Model:
-        """The generator with the best score a ``metric`` recorded (see ``best``)."""
-        best = self.best()
-        if best is None:
-            raise SessionError(f"{self.path} has no best generator: train with a metric to keep one")
-        return self._generator_with(best.weights)
+        return self._read_newest(lambda path: checkpoint_best(path, self.config))
 
     def metric(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0) -> MetricCallback:
         """A ``MetricCallback`` keeping this session's best generator; pass it to ``train(metric=...)``."""
@@ -208,7 +208,8 @@ class Session:
         self.check_resume_point(epoch)
         gan = build_dcgan(self.config, strategy)
         if epoch == 0:
-            return gan, 0, noise(self.config.preview_count, self.config.noise_dim, self.config.seed)
+            return gan, 0, noise(self.config.preview_count, self.config.noise_dim, self.config.seed,
+                                 self.config.noise_distribution)
         _, step, preview_noise = restore_checkpoint(self.checkpoints_dir / checkpoint_name(epoch), gan)
         return gan, step, preview_noise
 
@@ -227,12 +228,18 @@ class Session:
         """
         if epochs < 1:
             raise SessionError(f"epochs is how many epochs to run now and must be at least 1, not {epochs}")
+        grow_gpu_memory()  # before a strategy takes hold of the GPUs
+        strategy = strategy or default_strategy()
+        if self.config.batch_size % strategy.num_replicas_in_sync:
+            raise SessionError(
+                f"batch_size {self.config.batch_size} does not split evenly over {strategy.num_replicas_in_sync} "
+                "replicas; choose a multiple of the replica count so each replica takes an equal slice"
+            )
         with self.locked():
             start_epoch = self.last_epoch if resume_from is None else resume_from
-            grow_gpu_memory()  # before a strategy takes hold of the GPUs
-            gan, step, preview_noise = self.restore(start_epoch, strategy or default_strategy())
-            best = checkpoint_best(self._checkpoint(start_epoch)) if start_epoch else None
-            self._bring_in_line(start_epoch, gan.generator, best)
+            gan, step, preview_noise = self.restore(start_epoch, strategy)
+            best = checkpoint_best(self._checkpoint(start_epoch), self.config) if start_epoch else None
+            self._bring_in_line(start_epoch, gan.sampling_generator, best)
             if metric:
                 metric.best_generator = best
             steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
@@ -274,7 +281,7 @@ class Session:
         row.update({name: float(value) for name, value in (extra or {}).items()})
         self._write_history([*self._history_rows(through=epoch - 1), row])
         save_checkpoint(self._checkpoint(epoch), gan, epoch, step, preview_noise, best)
-        self._export(gan.generator, best if best and best.record["epoch"] == epoch else None)
+        self._export(gan.sampling_generator, best if best and best.record["epoch"] == epoch else None)
         self._delete_old_checkpoints()
 
     def check_resume_point(self, epoch: int) -> None:

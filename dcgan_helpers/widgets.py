@@ -95,7 +95,9 @@ class LatentExplorer(Shown):
     single coordinate of z (``dimensions=(0, 5)``) usually changes a little of everything,
     because nothing in training gives one coordinate one meaning. Each slider sets how far z
     lies along its direction; the rest of z comes from the seed. Truncation ψ scales the whole
-    vector towards the average z = 0: lower ψ gives more typical, less varied pictures.
+    vector towards the average z = 0: lower ψ gives more typical, less varied pictures (a
+    simplified variant of StyleGAN's truncation trick, which pulls its intermediate latent w
+    towards the average w; Karras et al., 2019).
     The image redraws when a slider is released.
     """
 

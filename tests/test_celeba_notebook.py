@@ -1,8 +1,8 @@
-"""Notebook 02 states the DCGAN paper's model in a table and its parameters; the model it builds must match both.
+"""Notebook 02 states the Torch-family DCGAN in a table, the DCGAN authors' own layers in prose, and the
+training values; the models it builds must match all three.
 
-The seed's tables (seed file 004, in Keras' height×width×channels order) are written out below.
-Its last D row lists stride 2 with padding 1, which cannot turn a 4×4 map into the 1×1 output the
-same row gives; the paper's code uses a 4×4 window without padding there, as the notebook says.
+The Torch-family layout (dcgan.torch, PyTorch's DCGAN tutorial; G at the widths of the paper's Figure 1)
+is written out below in Keras' height×width×channels order.
 """
 
 import re
@@ -11,12 +11,13 @@ import nbformat
 from keras import layers
 from test_project import ROOT
 
+from dcgan_helpers.config import PAPER_DESIGN
 from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_discriminator, build_generator, weight_initializer
 
 NOTEBOOK = ROOT / "notebooks" / "02_celeba_64_dcgan.ipynb"
-SEED_GENERATOR = [(4, 4, 1024), (8, 8, 512), (16, 16, 256), (32, 32, 128), (64, 64, 3)]
-SEED_DISCRIMINATOR = [(32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512), (1, 1, 1)]
+TORCH_GENERATOR = [(4, 4, 1024), (8, 8, 512), (16, 16, 256), (32, 32, 128), (64, 64, 3)]
+TORCH_DISCRIMINATOR = [(32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512), (1, 1, 1)]
 CONVOLUTIONS = (layers.Conv2D, layers.Conv2DTranspose)
 ROW = re.compile(r"^\| ([GD]) \| (\d) \| (\w+) \| (\d+)×(\d+)×(\d+) \| (\d) \| (\d) \| ([^|]+) \|$", re.MULTILINE)
 
@@ -73,10 +74,10 @@ def describe(following) -> str:
     return ", ".join(names)
 
 
-def test_the_notebook_table_is_the_seed_table():
+def test_the_notebook_table_is_the_torch_family_layout():
     rows = stated_rows()
-    assert [shape for _, shape, *_ in rows["G"]] == SEED_GENERATOR
-    assert [shape for _, shape, *_ in rows["D"]] == SEED_DISCRIMINATOR
+    assert [shape for _, shape, *_ in rows["G"]] == TORCH_GENERATOR
+    assert [shape for _, shape, *_ in rows["D"]] == TORCH_DISCRIMINATOR
     assert all(kernel == 4 for _, _, kernel, _, _ in rows["G"] + rows["D"])
 
 
@@ -102,3 +103,29 @@ def test_the_stated_training_values_are_the_papers_and_the_presets():
     text = "\n".join(cell.source for cell in notebook().cells if cell.cell_type == "markdown")
     for claim in ("learning rate 2e-4 and β1 = 0.5", "Batch size 128", "N(0, 0.02)", "LeakyReLU(0.2)"):
         assert claim in text, f"the notebook no longer says {claim!r}"
+
+
+SHAPE = re.compile(r"(\d+)×(\d+)×(\d+)")
+
+
+def stated_authors_layers(net: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """The bullet on ``net`` ("G" or "D") under "The authors' own code": its text and the shapes it lists."""
+    cell = next(cell.source for cell in notebook().cells if "The authors' own code" in cell.source)
+    bullet = next(line for line in cell.split("\n- ") if line.startswith(f"{net}:"))
+    return bullet, [tuple(map(int, shape)) for shape in SHAPE.findall(bullet)]
+
+
+def test_the_authors_layers_the_notebook_states_are_the_paper_design_it_builds():
+    config = preset("celeba64").replace(**PAPER_DESIGN)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    text, shapes = stated_authors_layers("G")
+    built = [generator.get_layer("to_map").output.shape[1:]] + [
+        layer.output.shape[1:] for layer in generator.layers if isinstance(layer, layers.Conv2DTranspose)]
+    assert shapes == [tuple(shape) for shape in built] == [(4, 4, 1024), (8, 8, 512), (16, 16, 256), (32, 32, 128),
+                                                         (64, 64, 3)]
+    assert "5×5" in text and "dense layer" in text and "U(−1, 1)" in text and config.noise_distribution == "uniform"
+    text, shapes = stated_authors_layers("D")
+    convolutions = [layer for layer in discriminator.layers if isinstance(layer, layers.Conv2D)]
+    assert shapes == [tuple(layer.output.shape[1:]) for layer in convolutions]
+    assert "5×5" in text and "dense layer" in text and isinstance(discriminator.layers[-1], layers.Dense)
+    assert all(layer.kernel_size == (5, 5) for layer in convolutions)

@@ -22,7 +22,7 @@ def test_round_trip_keeps_none_and_booleans():
     assert (again.precision, again.jit_compile, again.steps_per_epoch) == ("mixed_bfloat16", None, 7)
 
 
-def test_presets_follow_their_seed_documents():
+def test_presets_hold_their_designs():
     celeba, hands = preset("celeba64"), preset("hands64")
     assert (celeba.image_size, celeba.channels, celeba.architecture, celeba.kernel_size) == (64, 3, "radford", 4)
     assert (celeba.generator_learning_rate, celeba.beta_1, celeba.batch_size, celeba.noise_dim) == (2e-4, 0.5, 128, 100)
@@ -70,7 +70,9 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
 @pytest.mark.parametrize("changes, fragment", [
     ({"image_size": 30}, "image_size must be one of 28, 32, 64, 128"),
     ({"channels": 2}, "channels must be 1"),
-    ({"architecture": "unet"}, "architecture must be one of radford, dense"),
+    ({"architecture": "unet"}, "architecture must be one of radford, paper, dense"),
+    ({"noise_distribution": "gaussian"}, "noise_distribution must be one of normal, uniform"),
+    ({"weight_decay": -1e-5}, "weight_decay must be in"),
     ({"label_smoothing": 1.0}, "label_smoothing must be in"),
     ({"label_noise": 0.5}, "label_noise must be in"),
     ({"batch_size": 0}, "batch_size must be a positive number"),
@@ -78,6 +80,8 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"batch_size": 12.5}, "batch_size must be int"),
     ({"jit_compile": "yes"}, "jit_compile must be bool or None"),
     ({"beta_1": 1.0}, "beta_1 must be in"),
+    ({"ema_decay": 1.0}, "ema_decay must be in"),
+    ({"ema_start_step": -1}, "ema_start_step must be 0 or more"),
     ({"precision": "float16"}, "precision must be one of float32, mixed_float16, mixed_bfloat16 or auto"),
     ({"seed": -1}, "seed must be a whole number from 0 to 4294967295"),
     ({"seed": 2**32}, "seed must be a whole number from 0 to 4294967295"),
@@ -111,3 +115,12 @@ def test_a_config_file_that_is_not_an_object_is_refused_in_one_sentence(tmp_path
     with pytest.raises(ConfigError, match="config.json") as raised:
         GANConfig.load(path)
     assert "\n" not in str(raised.value)
+
+
+def test_a_config_saved_before_the_paper_design_loads_as_the_torch_family_layout_without_weight_decay():
+    saved = preset("celeba64").to_dict()
+    for newer in ("weight_decay", "noise_distribution"):
+        del saved[newer]
+    config = GANConfig.from_dict(saved)
+    assert (config.architecture, config.kernel_size, config.weight_decay) == ("radford", 4, 0.0)
+    assert config.noise_distribution == "normal"

@@ -27,9 +27,11 @@ def training_images():
 
 
 def checkpoint_generator(session, epoch) -> list[np.ndarray]:
-    """G's weights as the checkpoint of ``epoch`` holds them."""
+    """The weights samples come from as the checkpoint of ``epoch`` holds them: G's moving average when kept."""
     with np.load(session.checkpoints_dir / checkpoint_name(epoch)) as stored:
-        return [stored[key] for key in sorted(stored.files) if key.startswith("generator/")]
+        averaged = any(key.startswith("averaged_generator/") for key in stored.files)
+        group = "averaged_generator/" if averaged else "generator/"
+        return [stored[key] for key in sorted(stored.files) if key.startswith(group)]
 
 
 def assert_same_weights(model, expected, what):
@@ -108,7 +110,7 @@ def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_an
         # What readers see right after the crash follows the last complete checkpoint.
         assert [row["epoch"] for row in session.history()] == list(range(1, last + 1)), where
         assert_same_weights(session.load_generator(), checkpoint_generator(session, last), where)
-        assert_same_weights(session.load_best_generator(), best_generator, where)
+        assert_same_weights(session.load_generator(best=True), best_generator, where)
 
         # Resuming brings every file in line with it and keeps the best generator.
         Session(path).train(training_images(), 1, verbose=0)
@@ -137,7 +139,7 @@ def test_a_damaged_best_json_is_rewritten_from_the_checkpoint_on_resume(scored_s
     (scored_session.path / "best.json").write_text('{"epoch": 1, "metric": ')
     scored_session.train(training_images(), 1, verbose=0)
     assert json.loads((scored_session.path / "best.json").read_text())["value"] == 5.0
-    assert_same_weights(scored_session.load_best_generator(), checkpoint_generator(scored_session, 1), "best")
+    assert_same_weights(scored_session.load_generator(best=True), checkpoint_generator(scored_session, 1), "best")
 
 
 def test_a_history_with_blank_and_text_cells_still_resumes_and_keeps_them(scored_session):

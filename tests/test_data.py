@@ -46,7 +46,7 @@ def test_explicit_path_is_used_either_as_the_folder_or_as_a_data_root(tmp_path, 
 def no_system_copies(tmp_path, monkeypatch):
     """Hide the Debian package, the source checkout's data/ and Keras' cache, and make downloads fail."""
     monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
-    monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(locations, "source_checkout", lambda: None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     monkeypatch.setattr(fashion_mnist, "_download_fashion_mnist", lambda: None)
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
@@ -157,3 +157,15 @@ def test_training_noise_depends_only_on_seed_and_step():
     assert not np.allclose(whole[0][1].numpy(), whole[1][1].numpy())
     draws = whole[0][2].numpy()
     assert draws.min() >= 0 and draws.max() < 1
+
+
+def test_training_noise_follows_the_configured_distribution():
+    from dcgan_helpers.pipeline import training_dataset
+
+    images = small_images(64)
+    drawn = {distribution: np.concatenate([noise.numpy() for _, noise, _ in training_dataset(
+        images, GANConfig(batch_size=16, noise_dim=50, noise_distribution=distribution)).take(8)])
+        for distribution in ("normal", "uniform")}
+    assert drawn["uniform"].min() >= -1 and drawn["uniform"].max() < 1
+    assert drawn["uniform"].var() == pytest.approx(1 / 3, rel=0.1)
+    assert np.abs(drawn["normal"]).max() > 1 and drawn["normal"].var() == pytest.approx(1, rel=0.1)

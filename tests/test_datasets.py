@@ -32,7 +32,7 @@ from dcgan_helpers.pipeline import make_dataset
 @pytest.fixture(autouse=True)
 def only_test_data(tmp_path, monkeypatch):
     """No dataset of the machine or the checkout may be found by accident."""
-    monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(locations, "source_checkout", lambda: None)
     monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -40,14 +40,15 @@ def only_test_data(tmp_path, monkeypatch):
 
 def test_celeba_folder_is_cropped_resized_cached_and_corrupt_files_reported(tmp_path, capsys):
     write_members(tmp_path / "celeba", celeba_members(12, corrupt=(7,)))
-    with pytest.warns(UserWarning, match=r"skipped 1 .* 000007\.jpg"):
-        started = time.perf_counter()
-        images = load_celeba(tmp_path / "celeba")
-        first_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    images = load_celeba(tmp_path / "celeba")
+    first_seconds = time.perf_counter() - started
     assert images.shape == (11, 64, 64, 3) and images.dtype == np.uint8
     assert "preparing img_align_celeba" in capsys.readouterr().out  # the progress bar
+    assert [name for name, _ in images.report.left_out] == ["000007.jpg"]
+    assert "11 images from" in str(images.report) and "000007.jpg: image file is truncated" in str(images.report)
     manifest = json.loads((tmp_path / "celeba" / ".dcgan-cache" / "celeba-64px.json").read_text())
-    assert (manifest["crop"], manifest["count"], manifest["skipped"], manifest["size"]) == (108, 11, 1, 64)
+    assert (manifest["crop"], manifest["count"], len(manifest["left_out"]), manifest["size"]) == (108, 11, 1, 64)
 
     started = time.perf_counter()
     again = load_celeba(tmp_path / "celeba")
@@ -227,7 +228,7 @@ def test_hands_zip_and_bad_info_files(tmp_path):
         load_hands(tmp_path / "short")
     with pytest.raises(ConfigError, match="unknown HandInfo.csv column handedness"):
         load_hands(tmp_path / "zipped", filters={"handedness": "left"})
-    with pytest.raises(DataNotFoundError, match="no images .* pass the filters .*'age': 99"):
+    with pytest.raises(DataNotFoundError, match="no rows of .* pass the filters .*'age': 99"):
         load_hands(tmp_path / "zipped", filters={"age": 99})
     with pytest.raises(DataNotFoundError, match="HandInfo.csv next to Hands/ or Hands.zip"):
         load_hands(tmp_path / "nothing")
@@ -241,11 +242,11 @@ def test_image_folder_reads_every_format_recursively_and_skips_what_is_not_an_im
     Image.fromarray(np.zeros((20, 20), np.uint8)).save(folder / "a" / "b" / "gray.png")
     (folder / "a" / "broken.png").write_bytes(b"\x89PNG not really")
     (folder / "notes.txt").write_text("not an image")
-    with pytest.warns(UserWarning, match="skipped 1 .* broken.png"):
-        images = load_image_folder(folder, size=32)
+    images = load_image_folder(folder, size=32)
     assert images.shape == (5, 32, 32, 3)
-    with pytest.warns(UserWarning, match="skipped 1"):  # grayscale is another preprocessing: rebuilt
-        assert load_image_folder(folder, size=32, channels=1).shape == (5, 32, 32, 1)
+    assert images.report.left_out == (("a/broken.png", "not an image file (or a format PIL cannot read)"),)
+    gray = load_image_folder(folder, size=32, channels=1)  # grayscale is another preprocessing: rebuilt
+    assert gray.shape == (5, 32, 32, 1) and len(gray.report.left_out) == 1
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataNotFoundError, match="holds no image files"):
         load_image_folder(tmp_path / "empty")

@@ -61,3 +61,20 @@ def test_asking_for_the_gpus_changes_no_setting_and_memory_growth_is_an_explicit
         assert growth == [("gpu:0", True), ("gpu:1", True)]
     finally:
         device.gpus.cache_clear()
+
+
+@pytest.mark.parametrize("gpu, capability, native_bfloat16, natively", [
+    (False, (0, 0), True, {"float32", "mixed_bfloat16"}),
+    (False, (0, 0), False, {"float32"}),
+    (True, (7, 5), False, {"float32", "mixed_float16"}),
+    (True, (8, 0), False, {"float32", "mixed_float16", "mixed_bfloat16"}),
+    (True, (6, 1), True, {"float32"}),
+])
+def test_precisions_run_natively_only_where_the_hardware_has_them(monkeypatch, gpu, capability, native_bfloat16,
+                                                                   natively):
+    monkeypatch.setattr(device, "tpu_available", lambda: False)
+    monkeypatch.setattr(device, "gpus", lambda: ("gpu:0",) if gpu else ())
+    monkeypatch.setattr(device, "gpu_compute_capability", lambda: capability)
+    monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: native_bfloat16)
+    assert {precision for precision in ("float32", "mixed_float16", "mixed_bfloat16")
+            if device.runs_natively(precision)} == natively

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
+from dcgan_helpers.latent import generate
 from dcgan_helpers.pipeline import training_dataset
 
 
@@ -45,7 +46,7 @@ def test_targets_are_one_sided_smoothed_and_label_noise_swaps_some(tiny_config):
 
 
 def test_the_hands_preset_smooths_real_targets_only():
-    """Seed 000: one-sided label smoothing on the discriminator's real labels."""
+    """The 11k Hands design: one-sided label smoothing on the discriminator's real labels."""
     from dcgan_helpers.datasets import preset
 
     config = preset("hands64").replace(generator_filters=8, discriminator_filters=8)
@@ -140,3 +141,78 @@ def test_mean_discriminator_output_is_d_s_average_probability_over_batches(tiny_
     images = images_for(tiny_config, count=70)
     expected = float(np.mean(1 / (1 + np.exp(-np.asarray(gan.discriminator(to_float(images)))))))
     assert mean_discriminator_output(gan.discriminator, images, batch_size=32) == pytest.approx(expected, rel=1e-5)
+
+
+def test_weight_decay_adds_its_multiple_of_each_variable_to_the_gradient(tiny_config):
+    """L2 weight decay as the DCGAN authors' Adam applies it: gradient + weight_decay * variable, every variable."""
+    from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
+
+    config = tiny_config.replace(precision="float32", batch_size=8)
+    rng = np.random.default_rng(0)
+    batch = (rng.uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32), rng.standard_normal((8, 100)).astype(np.float32),
+             rng.uniform(size=(8, DRAWS_PER_IMAGE)).astype(np.float32))
+    updated = {}
+    for weight_decay in (0.0, 0.1):
+        gan = build_dcgan(config.replace(weight_decay=weight_decay))  # same seed: the same starting weights
+        gan.compile(generator_optimizer=keras.optimizers.SGD(1.0), discriminator_optimizer=keras.optimizers.SGD(1.0))
+        variables = gan.generator.trainable_variables + gan.discriminator.trainable_variables
+        before = [np.asarray(variable) for variable in variables]
+        gan.train_step(batch)
+        updated[weight_decay] = [np.asarray(variable) for variable in variables]
+    for start, plain, decayed in zip(before, updated[0.0], updated[0.1], strict=True):
+        np.testing.assert_allclose(decayed - plain, -0.1 * start, atol=1e-5)  # SGD step 1: minus the extra gradient
+
+
+def test_samples_and_preview_noise_come_from_the_configured_distribution(tiny_config, tmp_path):
+    from dcgan_helpers.latent import generate, noise
+    from dcgan_helpers.session import Session
+
+    config = tiny_config.replace(noise_distribution="uniform")
+    gan = build_dcgan(config)
+    np.testing.assert_allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5, distribution="uniform"),
+                               atol=1e-6)
+    assert not np.allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5))
+    _, _, preview = Session.create(config, runs_dir=tmp_path).restore(0)
+    np.testing.assert_array_equal(preview, noise(config.preview_count, config.noise_dim, config.seed, "uniform"))
+
+
+class GeneratorWeightsPerStep(keras.callbacks.Callback):
+    """Records G's weights (BatchNorm statistics included) after every training step."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append([weight.numpy() for weight in self.model.generator.weights])
+
+
+def test_the_averaged_generator_copies_g_until_the_start_step_then_averages_every_weight(tiny_config):
+    config = tiny_config.replace(ema_decay=0.75, ema_start_step=2)
+    gan = build_dcgan(config)
+    recorder = GeneratorWeightsPerStep()
+    gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=4, verbose=0,
+            callbacks=[recorder])
+    expected = recorder.steps[1]  # steps 1 and 2 copy G
+    for update, weights in enumerate(recorder.steps[2:], start=1):
+        decay = min(0.75, (1 + update) / (10 + update))  # 2/11, then 3/12: the warm-up, below 0.75 here
+        expected = [decay * average + (1 - decay) * weight for average, weight in zip(expected, weights, strict=True)]
+    averaged = [weight.numpy() for weight in gan.averaged_generator.weights]
+    assert len(averaged) == len(gan.generator.weights) > len(gan.generator.trainable_weights)  # BN statistics too
+    for want, got in zip(expected, averaged, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(averaged[0], recorder.steps[-1][0])  # the average lags behind G
+
+
+def test_samples_come_from_the_average_when_one_is_kept_and_g_and_d_train_the_same_either_way(tiny_config):
+    trained = {}
+    for decay in (0.9, 0.0):
+        config = tiny_config.replace(ema_decay=decay)
+        gan = build_dcgan(config)
+        gan.fit(training_dataset(images_for(config), config), epochs=1, steps_per_epoch=2, verbose=0)
+        expected = gan.averaged_generator if decay else gan.generator
+        assert gan.sampling_generator is expected and (gan.averaged_generator is None) == (decay == 0)
+        np.testing.assert_array_equal(gan.sample(3, seed=5), generate(expected, 3, seed=5))
+        trained[decay] = [weight.numpy() for weight in gan.generator.weights + gan.discriminator.weights]
+    for with_average, without in zip(trained[0.9], trained[0.0], strict=True):
+        np.testing.assert_array_equal(with_average, without)

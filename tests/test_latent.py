@@ -36,3 +36,14 @@ def test_slerp_between_parallel_vectors_falls_back_to_a_line():
 def test_an_interpolation_needs_two_steps():
     with pytest.raises(ValueError, match="at least 2"):
         interpolate(np.zeros(3), np.ones(3), steps=1)
+
+
+def test_uniform_noise_is_the_dcgan_authors_u_minus_1_1_and_normal_stays_the_default():
+    uniform = noise(20_000, 10, seed=3, distribution="uniform")
+    assert uniform.dtype == np.float32 and uniform.min() >= -1 and uniform.max() < 1
+    assert abs(uniform.mean()) < 0.01 and uniform.var() == pytest.approx(1 / 3, rel=0.02)
+    np.testing.assert_array_equal(uniform, noise(20_000, 10, seed=3, distribution="uniform"))
+    np.testing.assert_array_equal(noise(5, 10, seed=3), np.random.default_rng(3).standard_normal((5, 10)).astype(
+        np.float32))  # the default draws what it always drew, so saved seeds give the same images
+    with pytest.raises(ValueError, match="normal or uniform"):
+        noise(2, 3, distribution="gaussian")

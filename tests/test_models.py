@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from dcgan_helpers.config import GANConfig
+from dcgan_helpers.config import PAPER_DESIGN, GANConfig
 from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_discriminator, build_generator
 
@@ -11,7 +11,7 @@ def layers_of(model, kind):
     return [layer for layer in model.layers if isinstance(layer, kind)]
 
 
-@pytest.mark.parametrize("architecture, kernel_size", [("radford", 4), ("dense", 5)])
+@pytest.mark.parametrize("architecture, kernel_size", [("radford", 4), ("paper", 5), ("dense", 5)])
 @pytest.mark.parametrize("image_size, channels", [(28, 1), (32, 3), (64, 3), (128, 3)])
 def test_models_map_noise_to_images_and_images_to_one_logit(architecture, kernel_size, image_size, channels):
     config = GANConfig(architecture=architecture, kernel_size=kernel_size, image_size=image_size, channels=channels,
@@ -25,8 +25,9 @@ def test_models_map_noise_to_images_and_images_to_one_logit(architecture, kernel
         assert not [layer for layer in model.layers if "pool" in type(layer).__name__.lower()]
 
 
-def test_radford_64_matches_the_dcgan_paper_tables():
-    """Seed 004: G 100 -> 1024x4x4 -> 512x8x8 -> 256x16x16 -> 128x32x32 -> 3x64x64; D 64-128-256-512-1."""
+def test_radford_64_is_the_torch_family_layout():
+    """dcgan.torch and PyTorch's DCGAN tutorial, all 4x4 kernels: G 100 -> 1024x4x4 -> 512x8x8 -> 256x16x16 ->
+    128x32x32 -> 3x64x64 (the widths of the paper's Figure 1); D 64-128-256-512-1, ending in a convolution."""
     config = preset("celeba64")
     generator, discriminator = build_generator(config), build_discriminator(config)
     transposed = layers_of(generator, layers.Conv2DTranspose)
@@ -48,9 +49,9 @@ def follows(model, kind):
     return [stack[i].name for i in range(len(stack) - 1) if isinstance(stack[i + 1], kind)]
 
 
-@pytest.mark.parametrize("name", ["fashion_mnist", "celeba64", "hands64"])
+@pytest.mark.parametrize("name", ["fashion_mnist", "celeba64", "hands64", "celeba64 paper"])
 def test_batchnorm_and_activations_sit_where_the_paper_puts_them(name):
-    config = preset(name)
+    config = preset("celeba64").replace(**PAPER_DESIGN) if name == "celeba64 paper" else preset(name)
     generator, discriminator = build_generator(config), build_discriminator(config)
     generator_weighted = [layer.name for layer in generator.layers if layer.weights and
                           not isinstance(layer, layers.BatchNormalization)]
@@ -66,8 +67,8 @@ def test_batchnorm_and_activations_sit_where_the_paper_puts_them(name):
     assert logit.activation.__name__ == "linear"  # logits: the loss applies the sigmoid
 
 
-def test_dense_family_follows_the_hands_seed():
-    """Seed 000: a dense layer from the Gaussian noise, 5x5 kernels, stride 2."""
+def test_dense_family_is_the_hands_design():
+    """A dense layer from the Gaussian noise, 5x5 kernels, stride 2."""
     config = preset("hands64")
     generator, discriminator = build_generator(config), build_discriminator(config)
     assert isinstance(generator.layers[0], layers.Dense) and generator.layers[0].units == 4 * 4 * 512
@@ -104,3 +105,58 @@ def test_layer_table_lists_names_types_shapes_and_parameters():
     assert table[1] == ("project", "Conv2DTranspose", (None, 4, 4, 1024), 100 * 4 * 4 * 1024)
     assert table[-1][2] == (None, 64, 64, 3)
     assert sum(row[3] for row in table) == generator.count_params()
+
+
+# Trainable parameters of the authors' face model, from the shapes in faces/train_uncond_dcgan.py
+# (Newmu/dcgan_code; nz = 100, ngf = ndf = 128, 5x5 kernels; g and b are BatchNorm's scale and shift).
+AUTHORS_GENERATOR = {
+    "gw": 100 * 1024 * 4 * 4, "gg, gb": 2 * 1024 * 4 * 4,
+    "gw2": 1024 * 512 * 5 * 5, "gg2, gb2": 2 * 512,
+    "gw3": 512 * 256 * 5 * 5, "gg3, gb3": 2 * 256,
+    "gw4": 256 * 128 * 5 * 5, "gg4, gb4": 2 * 128,
+    "gwx": 128 * 3 * 5 * 5,
+}
+AUTHORS_DISCRIMINATOR = {
+    "dw": 3 * 128 * 5 * 5,
+    "dw2": 128 * 256 * 5 * 5, "dg2, db2": 2 * 256,
+    "dw3": 256 * 512 * 5 * 5, "dg3, db3": 2 * 512,
+    "dw4": 512 * 1024 * 5 * 5, "dg4, db4": 2 * 1024,
+    "dwy": 1024 * 4 * 4,
+}
+
+
+def trainable_count(model):
+    return sum(int(np.prod(variable.shape)) for variable in model.trainable_variables)
+
+
+def test_paper_64_is_the_dcgan_authors_face_model():
+    """faces/train_uncond_dcgan.py: z -> dense 4x4x1024 with BatchNorm per unit -> 5x5 stride-2 transposed
+    convolutions 512, 256, 128, 3; D 5x5 stride-2 convolutions 128, 256, 512, 1024 -> dense to one output."""
+    config = preset("celeba64").replace(**PAPER_DESIGN)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    project = generator.layers[0]
+    assert isinstance(project, layers.Dense) and project.units == 4 * 4 * 1024
+    assert generator.get_layer("project_bn").gamma.shape == (4 * 4 * 1024,)  # one scale per unit, not per channel
+    assert tuple(generator.get_layer("to_map").output.shape) == (None, 4, 4, 1024)
+    transposed = layers_of(generator, layers.Conv2DTranspose)
+    assert [layer.filters for layer in transposed] == [512, 256, 128, 3]
+    assert [layer.output.shape[1] for layer in transposed] == [8, 16, 32, 64]
+    convolutions = layers_of(discriminator, layers.Conv2D)
+    assert [layer.filters for layer in convolutions] == [128, 256, 512, 1024]
+    assert [layer.output.shape[1] for layer in convolutions] == [32, 16, 8, 4]
+    for layer in transposed + convolutions:
+        assert layer.kernel_size == (5, 5) and layer.strides == (2, 2)
+    logit = discriminator.layers[-1]
+    assert isinstance(logit, layers.Dense) and logit.units == 1 and logit.kernel.shape == (4 * 4 * 1024, 1)
+    weighted = layers_of(generator, (layers.Dense, layers.Conv2DTranspose)) + [logit, *convolutions]
+    assert not [layer.name for layer in weighted if layer.use_bias]  # the authors' code has no biases
+    assert trainable_count(generator) == sum(AUTHORS_GENERATOR.values()) == 18_885_760
+    assert trainable_count(discriminator) == sum(AUTHORS_DISCRIMINATOR.values()) == 17_232_768
+
+
+def test_the_paper_design_is_its_own_config_and_radford_stays_the_default():
+    config = preset("celeba64").replace(**PAPER_DESIGN)
+    assert (config.architecture, config.kernel_size, config.weight_decay) == ("paper", 5, 1e-5)
+    assert config.noise_distribution == "uniform"
+    assert (config.generator_filters, config.discriminator_filters) == (128, 128)
+    assert (GANConfig().architecture, GANConfig().weight_decay) == ("radford", 0.0)

@@ -9,15 +9,20 @@ import re
 import subprocess
 import sys
 import time
+import types
 from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import IN_CI
 from datasets_layouts import FileServer, celeba_members, make_hands, zip_members
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from test_project import ROOT, pyproject
+
+from dcgan_helpers.errors import DataNotFoundError
+from dcgan_helpers.fashion_mnist import load_fashion_mnist
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "test-artifacts" / "notebooks"
@@ -66,6 +71,28 @@ def test_notebook_has_a_setup_cell_installing_from_the_repository_then_one_param
     assert len(parameters) == 1, f"{path.name}: tag exactly one code cell 'parameters'"
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code_cells.index(setup[0]) < code_cells.index(parameters[0])
+    assert "describe_setup()" in setup[0].source, f"{path.name}: the setup cell ends by printing describe_setup()"
+
+
+@by_name
+def test_parameters_offer_google_drive_and_the_next_cell_uses_it(path):
+    notebook = read(path)
+    parameters = tagged(notebook, "parameters")[0]
+    assert re.search(r"^drive_folder = None\b", parameters.source, re.MULTILINE), f"{path.name}: no drive_folder"
+    after = notebook.cells[notebook.cells.index(parameters) + 1]
+    assert after.metadata.get("tags") == ["drive"] and "use_drive(drive_folder)" in after.source
+
+
+@by_name
+def test_a_failed_install_on_colab_says_why_and_what_to_do(path, monkeypatch):
+    """The setup cell run as on Colab, with pip failing as it does without a connection."""
+    failed = subprocess.CompletedProcess([], 1, "", "ERROR: Could not resolve host: github.com")
+    monkeypatch.setattr(subprocess, "run", lambda *arguments, **options: failed)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(RuntimeError) as raised:
+        exec(tagged(read(path), "setup")[0].source, {})
+    assert "Could not resolve host: github.com" in str(raised.value)
+    assert "then run this cell again" in str(raised.value)
 
 
 @by_name
@@ -109,8 +136,12 @@ def smoke_data(kind: str | None, root: Path):
 
     ``hands``: a ``Hands/`` folder with ``HandInfo.csv`` in $DCGAN_DATA_DIR/hands. ``celeba``: the
     ``img_align_celeba.zip`` archive served over loopback, for the notebook's download code to fetch.
+    ``fashion_mnist``: the real dataset, found or downloaded as the notebook will.
     """
     if kind is None:
+        yield {}
+    elif kind == "fashion_mnist":
+        require_real_fashion_mnist()
         yield {}
     elif kind == "hands":
         make_hands(root / "hands", count=96)
@@ -120,21 +151,34 @@ def smoke_data(kind: str | None, root: Path):
         with FileServer({"/img_align_celeba.zip": archive.read_bytes()}).running() as server:
             yield {"celeba_url": server.url("/img_align_celeba.zip")}
     else:
-        raise ValueError(f"unknown smoke_data {kind!r}: expected hands or celeba")
+        raise ValueError(f"unknown smoke_data {kind!r}: expected hands, celeba or fashion_mnist")
+
+
+def require_real_fashion_mnist() -> None:
+    """Skip where Fashion-MNIST is neither installed nor downloadable, as other real-data tests do; CI must have it."""
+    try:
+        load_fashion_mnist()
+    except DataNotFoundError as error:
+        if IN_CI:
+            pytest.fail(f"CI must have the real Fashion-MNIST (.ci/run installs dataset-fashion-mnist): {error}")
+        pytest.skip("real Fashion-MNIST is neither installed nor downloadable here "
+                    "(apt-get install dataset-fashion-mnist, or connect to the internet)")
 
 
 def execute(client: NotebookClient, notebook: nbformat.NotebookNode) -> int:
     """Run every code cell in order; at a cell tagged ``restart-kernel`` restart the kernel and rerun the
-    parameters cell, as the notebook tells its reader to. Returns how many restarts there were."""
+    parameters cell and the Drive cell after it, as the notebook tells its reader to. Returns how many restarts
+    there were."""
     restarts = 0
-    parameters = tagged(notebook, "parameters")[0]
+    rerun = [*tagged(notebook, "parameters"), *tagged(notebook, "drive")]
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             if "restart-kernel" in cell.metadata.get("tags", []):
                 run_sync(client.km.restart_kernel)(now=True)
                 run_sync(client.kc.wait_for_ready)(timeout=120)
                 restarts += 1
-                client.execute_cell(parameters, notebook.cells.index(parameters))
+                for again in rerun:
+                    client.execute_cell(again, notebook.cells.index(again))
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
     return restarts

@@ -66,6 +66,33 @@ def test_resuming_continues_exactly_like_an_uninterrupted_run(tmp_path, tiny_con
         assert a["epoch"] == b["epoch"] and a["d_loss"] == pytest.approx(b["d_loss"], rel=1e-4)
 
 
+def test_the_averaged_generator_resumes_exactly_and_is_what_the_session_exports(tmp_path, tiny_config, images):
+    config = tiny_config.replace(ema_decay=0.8, ema_start_step=4)  # averaging starts in the resumed epoch 3
+    straight = Session.create(config, tmp_path)
+    uninterrupted = straight.train(images, 3, verbose=0)
+    split = Session.create(config, tmp_path)
+    split.train(images, 2, verbose=0)
+    resumed = Session(split.path).train(images, 1, resume_from=2, verbose=0)
+    averaged = [weight.numpy() for weight in resumed.averaged_generator.weights]
+    for expected, got in zip(uninterrupted.averaged_generator.weights, averaged, strict=True):
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
+    exported = split.load_generator()
+    for saved, average in zip(exported.weights, averaged, strict=True):
+        np.testing.assert_array_equal(saved.numpy(), average)
+    assert not np.allclose(averaged[0], resumed.generator.weights[0].numpy())
+
+
+def test_a_checkpoint_without_an_average_starts_the_average_from_g(tmp_path, tiny_config, images):
+    session = Session.create(tiny_config.replace(ema_decay=0.0), tmp_path)
+    session.train(images, 1, verbose=0)
+    session.update_config(session.config.replace(ema_decay=0.9))
+    gan, _, _ = session.restore()
+    for average, weight in zip(gan.averaged_generator.weights, gan.generator.weights, strict=True):
+        np.testing.assert_array_equal(average.numpy(), weight.numpy())
+    session.train(images, 1, verbose=0)
+    assert session.last_epoch == 2
+
+
 def test_resume_points_other_than_the_last_epoch_are_refused(tmp_path, tiny_config, images):
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 2, verbose=0)
@@ -183,7 +210,7 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
 
     class RememberWeights(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            generator_weights[epoch + 1] = [w.numpy().copy() for w in self.model.generator.weights]
+            generator_weights[epoch + 1] = [w.numpy().copy() for w in self.model.sampling_generator.weights]
 
     metric = session.metric(lambda images: next(scripted), name="fid", samples=32)
     session.train(images, 3, metric=metric, callbacks=[RememberWeights()], verbose=0)
@@ -191,7 +218,7 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
         lambda images: next(scripted), name="fid", samples=32), callbacks=[RememberWeights()], verbose=0)
     assert [row["fid"] for row in session.history()] == [5.0, 3.0, 2.0, 4.0, 6.0]
     assert metric.best() == {"epoch": 3, "metric": "fid", "value": 2.0, "samples": 32}
-    best = session.load_best_generator()
+    best = session.load_generator(best=True)
     for saved, remembered in zip(best.weights, generator_weights[3], strict=True):
         np.testing.assert_array_equal(saved.numpy(), remembered)
 
@@ -216,4 +243,4 @@ def test_a_session_trained_without_a_metric_has_no_best_generator(tmp_path, tiny
     session.train(images, 1, verbose=0)
     assert session.best() is None and not (session.path / "best.json").exists()
     with pytest.raises(SessionError, match="train with a metric"):
-        session.load_best_generator()
+        session.load_generator(best=True)

@@ -28,6 +28,11 @@ config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filt
 images = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
 
 
+def every_weight(gan):
+    """G, its moving average and D, BatchNorm statistics included."""
+    return gan.generator.weights + gan.averaged_generator.weights + gan.discriminator.weights
+
+
 def train(strategy):
     gan = build_dcgan(config, strategy)
     history = gan.fit(training_dataset(images, config), epochs=3, steps_per_epoch=1, verbose=0)
@@ -39,8 +44,7 @@ mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 mirrored_gan, distributed = train(mirrored)
 weight_difference = max(
     float(np.abs(a.numpy() - b.numpy()).max())
-    for a, b in zip(single_gan.generator.weights + single_gan.discriminator.weights,
-                    mirrored_gan.generator.weights + mirrored_gan.discriminator.weights, strict=True)
+    for a, b in zip(every_weight(single_gan), every_weight(mirrored_gan), strict=True)
 )
 checkpoint = os.path.join(sys.argv[1], "mirrored.npz")
 save_checkpoint(checkpoint, mirrored_gan, 3, 3, np.zeros((4, config.noise_dim), np.float32))
@@ -48,8 +52,7 @@ restored = build_dcgan(config)
 restore_checkpoint(checkpoint, restored)
 same_weights = all(
     np.array_equal(a.numpy(), b.numpy())
-    for a, b in zip(restored.generator.weights + restored.discriminator.weights,
-                    mirrored_gan.generator.weights + mirrored_gan.discriminator.weights, strict=True)
+    for a, b in zip(every_weight(restored), every_weight(mirrored_gan), strict=True)
 )
 restored.fit(training_dataset(images, config, start_step=3), epochs=1, steps_per_epoch=1, verbose=0)
 # a session trained two epochs under the strategy, then resumed on one device, ends where one device alone does
@@ -62,8 +65,7 @@ alone = Session.create(tiny, os.path.join(sys.argv[1], "single")).train(
     images, 3, strategy=tf.distribute.get_strategy(), verbose=0)
 session_difference = max(
     float(np.abs(a.numpy() - b.numpy()).max())
-    for a, b in zip(resumed.generator.weights + resumed.discriminator.weights,
-                    alone.generator.weights + alone.discriminator.weights, strict=True)
+    for a, b in zip(every_weight(resumed), every_weight(alone), strict=True)
 )
 print(json.dumps({"session_difference": session_difference,
                   "replicas": mirrored.num_replicas_in_sync, "single": single, "mirrored": distributed,

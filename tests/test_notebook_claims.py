@@ -1,0 +1,104 @@
+"""What the notebooks say: no words about documents readers never see, no design attributed to the wrong
+source, and notebook 01 showing the code it teaches (G and D as Keras layers, its own training loop)."""
+
+import ast
+import re
+
+import pytest
+from test_notebooks import NOTEBOOKS, ROOT, by_name, read
+
+READMES = [ROOT / "README.md", ROOT / "notebooks" / "README.md"]
+HIDDEN_DOCUMENTS = re.compile(r"seed notes|project's seed|seed's (table|architecture|design|\d)|seed documents?", re.I)
+FOUR_BY_FOUR_AS_THE_PAPERS = re.compile(
+    r"4\s*[×x]\s*4\b[^.]{0,60}\bas in the (DCGAN )?paper"
+    r"|kernel (size )?4\b[^.]{0,40}\bas in the (DCGAN )?paper"
+    r"|\bthe (DCGAN )?paper'?s (own )?4\s*[×x]\s*4"
+    r"|\bthe (DCGAN )?paper (uses|used) (a |the )?4\s*[×x]\s*4"
+    r"|\bDCGANs use kernel 4",
+    re.I,
+)
+
+
+def prose(path) -> str:
+    """Every cell's text (markdown and code) with line breaks as spaces, so a sentence reads as one line."""
+    return " ".join(" ".join(cell.source.split()) for cell in read(path).cells)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+def test_no_words_about_documents_readers_cannot_see(path):
+    text = prose(path) if path.suffix == ".ipynb" else " ".join(path.read_text().split())
+    found = [match.group(0) for match in HIDDEN_DOCUMENTS.finditer(text)]
+    assert not found, f"{path.name} speaks of documents its readers never see: {found}; name the real source"
+
+
+@by_name
+def test_no_notebook_calls_a_4x4_kernel_the_dcgan_papers(path):
+    """The authors' code uses 5×5 kernels; the 4×4 layout is the Torch implementations' (dcgan.torch, PyTorch)."""
+    found = [match.group(0) for match in FOUR_BY_FOUR_AS_THE_PAPERS.finditer(prose(path))]
+    assert not found, f"{path.name} attributes the 4×4 kernel to the DCGAN paper: {found}"
+
+
+def calls_in(node) -> set[str]:
+    """Names of everything called inside ``node``: ``layers.Conv2D(...)`` gives ``Conv2D``."""
+    return {call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            for call in ast.walk(node) if isinstance(call, ast.Call)}
+
+
+def assignments(tree, name: str) -> list[ast.AST]:
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+            and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)]
+
+
+def test_notebook_01_writes_g_and_d_in_keras_checks_them_and_trains_them_with_its_own_loop():
+    notebook = read(ROOT / "notebooks" / "01_fashion_mnist_dcgan.ipynb")
+    cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    trees = [ast.parse(source) for source in cells]
+    whole = ast.Module(body=[node for tree in trees for node in tree.body], type_ignores=[])
+    helpers = calls_in(ast.Module(body=[node for node in whole.body if isinstance(node, ast.FunctionDef)],
+                                  type_ignores=[]))
+
+    generators, discriminators = assignments(whole, "generator"), assignments(whole, "discriminator")
+    assert generators and all("Sequential" in calls_in(value) for value in generators), \
+        "notebook 01 must write G itself as keras.Sequential([...layers...]), not call build_generator"
+    assert discriminators and all("Sequential" in calls_in(value) for value in discriminators), \
+        "notebook 01 must write D itself as keras.Sequential([...layers...]), not call build_discriminator"
+    generator_layers = set().union(*map(calls_in, generators)) | helpers
+    discriminator_layers = set().union(*map(calls_in, discriminators)) | helpers
+    assert {"Conv2DTranspose", "BatchNormalization", "ReLU", "Activation"} <= generator_layers
+    assert {"Conv2D", "BatchNormalization", "LeakyReLU"} <= discriminator_layers
+
+    checks = [node for node in ast.walk(whole) if isinstance(node, ast.Assert)]
+    checked = set().union(*map(calls_in, checks)) if checks else set()
+    assert {"build_generator", "build_discriminator"} <= checked, \
+        "an assert must compare the notebook's G and D with the helper's build_generator / build_discriminator"
+
+    steps = [node for node in ast.walk(whole) if isinstance(node, ast.FunctionDef) and node.name == "train_step"]
+    assert steps, "notebook 01 must define its own train_step"
+    loops = [(index, node) for index, tree in enumerate(trees) for node in ast.walk(tree)
+             if isinstance(node, ast.For) and "train_step" in calls_in(node)]
+    assert loops, "notebook 01 must call its train_step in a loop"
+    assert any("Dataset" in ast.unparse(tree) and "tf.data" in ast.unparse(tree) for tree in trees), \
+        "the loop should read a tf.data pipeline"
+    session_cell = next(index for index, source in enumerate(cells) if "session.train(" in source)
+    assert loops[0][0] < session_cell, "the hand-written loop must come before Session takes over"
+
+
+DURATION = re.compile(r"(?<!every )\b\d[\d,.]*(?:\s*[–-]\s*\d[\d,.]*)?\s*(?:s|seconds?|min|minutes?|h|hours?)\b(?!\w)")
+NAMED_HARDWARE = re.compile(r"Intel|AMD|EPYC|Xeon|Ryzen|Apple M\d|Tesla|\bT4\b|\b[AHLV]100\b|your machine|this machine")
+
+
+def markdown_sentences(path) -> list[str]:
+    if path.suffix == ".ipynb":
+        texts = [cell.source for cell in read(path).cells if cell.cell_type == "markdown"]
+    else:
+        texts = [path.read_text()]
+    return [sentence for text in texts for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split()))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+def test_every_run_time_stated_in_prose_names_its_hardware(path):
+    """A time told to a reader is measured on their machine (printed by a cell) or names the hardware it was
+    measured on: the same epoch takes 35 s on one 2-core CPU and 300 s on another."""
+    unnamed = [sentence for sentence in markdown_sentences(path)
+               if DURATION.search(sentence) and not NAMED_HARDWARE.search(sentence)]
+    assert not unnamed, f"{path.name} states times without naming the hardware: {unnamed}"
