@@ -32,7 +32,7 @@ from dcgan_helpers.image_folder import load_image_folder
 @pytest.fixture(autouse=True)
 def only_test_data(tmp_path, monkeypatch):
     """No dataset of the machine or the checkout may be found by accident."""
-    monkeypatch.setattr(locations, "PROJECT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(locations, "source_checkout", lambda: None)  # not the checkout's data/ either
     monkeypatch.setattr(locations, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)

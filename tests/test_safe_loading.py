@@ -59,7 +59,7 @@ def test_session_loads_both_generators_without_running_their_code(shared_session
     session, marker = shared_session
     trained, _, _ = session.restore()
     noise = np.random.default_rng(0).standard_normal((4, session.config.noise_dim)).astype(np.float32)
-    expected = keras.ops.convert_to_numpy(trained.sampling_generator(noise, training=False))  # G's average
+    expected = keras.ops.convert_to_numpy(trained.sampling_generator(noise, training=False))
     for best in (False, True):
         generator = session.load_generator(best=best)
         np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(noise, training=False)), expected, atol=1e-6)
