@@ -104,7 +104,10 @@ def run_first_code_cell(page) -> None:
     code_cell = page.locator(".jp-CodeCell .cm-content").first
     code_cell.wait_for(timeout=60_000)
     prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    accept_dialog = page.locator(".jp-Dialog .jp-mod-accept")  # e.g. "Select Kernel" after a slow kernel start
     for _ in range(12):
+        if accept_dialog.is_visible():
+            accept_dialog.click()
         code_cell.click()
         page.keyboard.press("Shift+Enter")
         try:
