@@ -10,7 +10,8 @@ Also measured: how fast the helper's input pipeline alone delivers batches.
 
 A precision this device would only emulate (bfloat16 on a CPU without AVX512-BF16, float16 on
 any CPU) is skipped, and the output says so: emulation is several times slower than float32, so
-its figure would say nothing about the switch and take most of the run.
+its figure would say nothing about the switch and take most of the run. ``--quick`` also skips
+XLA and 8 steps per call at 64 px, whose compilation takes minutes on a CPU.
 """
 
 import argparse
@@ -149,8 +150,12 @@ def matmul_peak_flops(precision: str, size: int = 2048, repeats: int = 5) -> flo
     return 2 * size**3 / best
 
 
-def switch_table(config, images, steps: int, rounds: int) -> None:
-    """Images/s with each hardware switch flipped from the helper's automatic choice, one at a time."""
+def switch_variants(config, quick: bool) -> dict:
+    """The helper's automatic choice and each hardware switch flipped from it, one at a time, by name.
+
+    A precision the device would only emulate is left out, and so are, with ``quick`` at 64 px and
+    more, XLA (its compilation) and 8 steps per call (its tracing), which take minutes there.
+    """
     automatic = config.replace(precision=dtype_policy(config), jit_compile=uses_xla(config),
                                steps_per_execution=steps_per_execution(config))
     variants = {"helper defaults": automatic}
@@ -161,19 +166,27 @@ def switch_table(config, images, steps: int, rounds: int) -> None:
     else:
         print(f"  precision {other_precision}: skipped, this device would emulate it (slower than float32)")
     xla_flipped = not automatic.jit_compile
-    variants[f"XLA {'on' if xla_flipped else 'off'}"] = automatic.replace(jit_compile=xla_flipped)
     other_steps = 1 if automatic.steps_per_execution > 1 else 8
-    variants[f"steps per execution {other_steps}"] = automatic.replace(steps_per_execution=other_steps)
-    speed = fastest_images_per_second(
-        {name: helper_pass(variant, images, steps) for name, variant in variants.items()},
-        steps, config.batch_size, rounds,
-    )
+    compiled = {f"XLA {'on' if xla_flipped else 'off'}": automatic.replace(jit_compile=xla_flipped),
+                f"steps per execution {other_steps}": automatic.replace(steps_per_execution=other_steps)}
+    if quick and config.image_size > 32:
+        print(f"  {' and '.join(compiled)}: skipped by --quick at {config.image_size} px (compiling them takes "
+              "minutes on a CPU); run without --quick to time them")
+    else:
+        variants.update(compiled)
+    return variants
+
+
+def print_switch_table(variants: dict, speed: dict, config) -> None:
+    """Images/s of each switch variant, with FLOP/s and the fraction of the device's matmul peak."""
+    automatic = variants["helper defaults"]
     flops = training_flops_per_image(config)
     peaks = {precision: matmul_peak_flops(precision) for precision in {v.precision for v in variants.values()}}
     print(f"  switches (from: {automatic.precision}, XLA {automatic.jit_compile}, steps per execution "
           f"{automatic.steps_per_execution}); {flops / 1e6:,.1f} MFLOPs per image per training step; matmul peak "
           + ", ".join(f"{precision} {peak / 1e9:,.0f} GFLOP/s" for precision, peak in sorted(peaks.items())))
-    for name, images_per_second in speed.items():
+    for name in variants:
+        images_per_second = speed[name]
         achieved = images_per_second * flops
         print(f"    {name:26}: {images_per_second:10.1f} images/s  {achieved / 1e9:7.1f} GFLOP/s  "
               f"{achieved / peaks[variants[name].precision]:6.1%} of peak   "
@@ -202,23 +215,22 @@ def main():
         print(f"\n{name}: {config.image_size}x{config.image_size}x{config.channels}, batch {config.batch_size}, "
               f"{steps} steps per pass, best of {args.rounds}; helper's automatic choice: {automatic}, "
               f"XLA {uses_xla(config)}", flush=True)
-        float32 = config.replace(precision="float32")
-        speed = fastest_images_per_second({
-            "plain": plain_loop_pass(float32, images, steps),
-            "helper float32": helper_pass(float32, images, steps),
-            "helper automatic": helper_pass(config, images, steps),
-        }, steps, config.batch_size, args.rounds)
-        plain, helper = speed["plain"], speed["helper automatic"]
+        variants = switch_variants(config, args.quick)
+        # each model is built and traced once: the helper's float32 and automatic runs are switch variants too
+        passes = {"plain": plain_loop_pass(config.replace(precision="float32"), images, steps)}
+        passes.update({variant_name: helper_pass(variant, images, steps) for variant_name, variant in variants.items()})
+        speed = fastest_images_per_second(passes, steps, config.batch_size, args.rounds)
+        plain, helper = speed["plain"], speed["helper defaults"]
+        helper_float32 = speed.get("precision float32", helper)  # the defaults are float32 where it is missing
         pipeline = pipeline_images_per_second(config, images)
         print(f"  plain tf.function loop, float32     : {plain:10.1f} images/s")
-        print(f"  helper DCGAN.fit, float32           : {speed['helper float32']:10.1f} images/s"
-              f"   ratio {speed['helper float32'] / plain:.2f} (same step, same precision)")
+        print(f"  helper DCGAN.fit, float32           : {helper_float32:10.1f} images/s"
+              f"   ratio {helper_float32 / plain:.2f} (same step, same precision)")
         print(f"  helper DCGAN.fit, {automatic:17} : {helper:10.1f} images/s"
               f"   ratio {helper / plain:.2f} (helper's defaults; target >= 1.0)")
         print(f"  input pipeline alone                : {pipeline:10.1f} images/s"
               f"   ratio {pipeline / helper:.1f} to training (target >= 10)")
-        switch_table(config, images, steps, args.rounds)
-
+        print_switch_table(variants, speed, config)
 
 if __name__ == "__main__":
     main()
