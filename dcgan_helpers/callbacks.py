@@ -83,7 +83,8 @@ class LiveDashboard(keras.callbacks.Callback):
     ``history`` holds rows of earlier epochs (``Session.history()``) so a resumed run shows its
     whole story; ``images_per_epoch`` turns epoch time into throughput. ``refresh_seconds`` also
     redraws during an epoch, at most that often. ``show(png)`` puts the picture somewhere else
-    than the cell's output (an ``ipywidgets.Image``, say).
+    than the cell's output. It runs on the thread that trains: a ``show`` that changes a widget
+    must run on the kernel's main thread or hand the picture over to it, as ``Playground`` does.
     """
 
     def __init__(self, noise, images_per_epoch: int, history=(), refresh_seconds: float | None = None, show=None):

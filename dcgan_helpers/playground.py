@@ -1,6 +1,10 @@
 """The training playground: set hyperparameters with widgets, press Start, watch the run live, Stop at any time."""
 
+import asyncio
+import signal
+import sys
 import threading
+from contextlib import contextmanager, suppress
 
 import ipywidgets as widgets
 
@@ -12,9 +16,16 @@ from .widgets import Shown
 class Playground(Shown):
     """Try hyperparameters: set them, press Start, watch samples and curves live, Stop at any time.
 
-    Each Start creates a new session (``playground.session``) and trains it in a background
-    thread, so the notebook stays usable. Stop ends the run after the step in progress; the
-    session keeps its last finished epoch and can be resumed or explored like any other.
+    Each Start creates a new session (``playground.session``). Stop ends the run after the step in
+    progress; the session keeps its last finished epoch and can be resumed or explored like any other.
+
+    Widgets change only on the kernel's main thread (the rule of ``dcgan_helpers.widgets``). In
+    Jupyter the run trains in a background thread, so the notebook stays usable; the thread hands
+    the newest picture and the outcome to the event loop of the kernel's main thread, which shows
+    them. Under Colab, which ignores widget changes made from other threads, and where no event
+    loop runs (a script), the run trains right there on the main thread and redraws from it; the
+    Stop button cannot be pressed while the kernel is busy, so interrupting the kernel (Colab's
+    interrupt button, Ctrl+C in a terminal) stops the run exactly like Stop.
     """
 
     def __init__(self, config: GANConfig, images, epochs: int = 5, runs_dir=None, refresh_seconds: float = 2.0):
@@ -38,9 +49,12 @@ class Playground(Shown):
         self.status = widgets.HTML("Set the values, then press Start.")
         self.image = widgets.Image(format="png")
         self.session = None
-        self.thread = None
+        self.running = False
+        self.thread = None  # the background thread of a run in Jupyter
         self.outcome = None  # after a run: "finished", "stopped", or the exception that ended it
         self.stop_requested = threading.Event()
+        self.handed_over = threading.Lock()  # guards what the background thread leaves for the main thread
+        self.newest_picture, self.result = None, None
         self.start_button.on_click(lambda button: self.start())
         self.stop_button.on_click(lambda button: self.stop())
         self.widget = widgets.VBox([
@@ -52,10 +66,6 @@ class Playground(Shown):
     def chosen_config(self) -> GANConfig:
         """The config with the controls' values; raises ConfigError for values the models cannot take."""
         return self.config.replace(**{name: control.value for name, control in self.controls.items()})
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
 
     def start(self):
         """Start a new session with the chosen values; returns it, or None when a value is refused."""
@@ -71,14 +81,22 @@ class Playground(Shown):
             return None
         from .session import Session
 
-        self.session = Session.create(config, self.runs_dir)
+        session, epochs = Session.create(config, self.runs_dir), self.epochs.value
+        self.session, self.running, self.outcome = session, True, None
         self.stop_requested.clear()
-        self.outcome = None
         self.start_button.disabled, self.stop_button.disabled = True, False
-        self.status.value = f"Training session {self.session.number} for {self.epochs.value} epochs…"
-        self.thread = threading.Thread(target=self._train, args=(self.session, self.epochs.value), daemon=True,
-                                       name="dcgan-playground")
-        self.thread.start()
+        loop = None if "google.colab" in sys.modules else _running_loop()
+        if loop is None:
+            self.status.value = (f"Training session {session.number} for {epochs} epochs… To stop, interrupt the "
+                                 "kernel (Colab: the stop button beside the cell, or Runtime › Interrupt execution): "
+                                 "the Stop button cannot be pressed while the kernel is busy training.")
+            with _interrupt_sets(self.stop_requested):
+                self._finish(*self._train(session, epochs, show=self._show))
+        else:
+            self.status.value = f"Training session {session.number} for {epochs} epochs…"
+            self.thread = threading.Thread(target=self._train_in_background, args=(session, epochs, loop),
+                                           daemon=True, name="dcgan-playground")
+            self.thread.start()
         return self.session
 
     def stop(self) -> None:
@@ -86,28 +104,74 @@ class Playground(Shown):
         self.stop_requested.set()
 
     def wait(self, timeout: float | None = None):
-        """Block until the run ends (for scripts and tests); returns the session."""
+        """Block until a background run ends and show its outcome (for scripts and cells); returns the session.
+
+        Call it on the kernel's main thread, like everything that changes widgets.
+        """
         if self.thread is not None:
             self.thread.join(timeout)
+            self._show_handed_over()
         return self.session
 
-    def _train(self, session, epochs: int):
+    def _train(self, session, epochs: int, show) -> tuple:
+        """Train; returns the outcome and the status to show. Changes no widget, so any thread may run it."""
         from .callbacks import StopWhenAsked
-
-        def show(png):
-            self.image.value = png
 
         try:
             session.train(self.images, epochs, live=show, refresh_seconds=self.refresh_seconds,
                           callbacks=[StopWhenAsked(self.stop_requested)])
-            self.outcome = "finished"
-            self.status.value = (f"Finished: session {session.number} has {session.last_epoch} epochs. "
-                                 "Explore it with <code>LatentExplorer(playground.session.load_generator())</code>.")
         except TrainingStopped as stopped:
-            self.outcome = "stopped"
-            self.status.value = f"Stopped: {stopped}. Resume: <code>playground.session.train(images, EPOCHS)</code>."
-        except Exception as error:  # noqa: BLE001 - shown to the reader; the thread has no one else to tell
-            self.outcome = error
-            self.status.value = f"<b>Training failed:</b> {type(error).__name__}: {error}"
-        finally:
-            self.start_button.disabled, self.stop_button.disabled = False, True
+            return "stopped", f"Stopped: {stopped}. Resume: <code>playground.session.train(images, EPOCHS)</code>."
+        except Exception as error:  # noqa: BLE001 - shown to the reader, who has no traceback to read
+            return error, f"<b>Training failed:</b> {type(error).__name__}: {error}"
+        return "finished", (f"Finished: session {session.number} has {session.last_epoch} epochs. "
+                            "Explore it with <code>LatentExplorer(playground.session.load_generator())</code>.")
+
+    def _show(self, png: bytes) -> None:
+        self.image.value = png
+
+    def _finish(self, outcome, status: str) -> None:
+        self.outcome, self.status.value, self.running = outcome, status, False
+        self.start_button.disabled, self.stop_button.disabled = False, True
+
+    def _train_in_background(self, session, epochs: int, loop) -> None:
+        def hand_over(picture=None, result=None):
+            with self.handed_over:
+                if picture is not None:
+                    self.newest_picture = picture  # replaces a picture not shown yet: no queue of stale frames
+                if result is not None:
+                    self.result = result
+            with suppress(RuntimeError):  # a closed loop: the kernel is shutting down, no one is watching
+                loop.call_soon_threadsafe(self._show_handed_over)
+
+        hand_over(result=self._train(session, epochs, show=lambda png: hand_over(picture=png)))
+
+    def _show_handed_over(self) -> None:
+        """On the main thread: show the newest picture and the outcome the background run left, if any."""
+        with self.handed_over:
+            picture, result, self.newest_picture, self.result = self.newest_picture, self.result, None, None
+        if picture is not None:
+            self._show(picture)
+        if result is not None:
+            self._finish(*result)
+
+
+def _running_loop():
+    """The event loop running on this thread (the kernel's, in a notebook cell or widget callback), else None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+@contextmanager
+def _interrupt_sets(event: threading.Event):
+    """While inside, an interrupt (SIGINT: Colab's stop button, Ctrl+C) sets ``event`` instead of raising."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may handle signals
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: event.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

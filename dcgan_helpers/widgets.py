@@ -1,11 +1,15 @@
 """ipywidgets for exploring a trained generator: latent sliders, interpolation, vector arithmetic.
 
-Only core ipywidgets are used, so the same widgets work in JupyterLab, Jupyter Notebook and
-Colab. Drawing runs in a background thread: the kernel keeps answering clicks,
-and a burst of slider moves draws only the newest state instead of queueing stale pictures.
+Only core ipywidgets are used, so the same widgets work in JupyterLab, Jupyter Notebook, VS Code
+and Colab, with ipywidgets 7 and 8. One threading rule holds for every widget of this package:
+widget values and pictures change only on the kernel's main thread, in the callback of the widget
+event (slider release, click) or in the running cell. Colab's page never shows widget changes
+made from another thread (googlecolab/colabtools#3373), and since ipykernel 7 output from a
+thread no longer goes to the cell that started it (jupyter-widgets/ipywidgets#4020). So pictures
+redraw synchronously in the callback; sliders send their value only when released
+(``continuous_update=False``), so one move is one redraw.
 """
 
-import threading
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -38,53 +42,21 @@ def _widget_tree(widget):
         yield from _widget_tree(child)
 
 
-class LatestOnly:
-    """Run ``work(request)`` in a background thread, always on the newest request.
+def untrained_notice(generator, samples: int = 8) -> str:
+    """A sentence for the widget's label when ``generator`` looks untrained, else "".
 
-    Requests that arrive while work is running replace one another, so a burst of slider
-    moves costs at most two renders, and the kernel never waits for them. The thread ends as
-    soon as nothing is pending (the next request starts another), so an idle widget holds no
-    thread that would keep it and its generator alive. ``on_error(error)`` hears about failures,
-    which would otherwise vanish with the thread.
+    A freshly built DCGAN generator (weights from N(0, 0.02)) draws nearly the same flat grey
+    for every z: pixel values vary by about 1 of 255, both across z and within a picture, where a
+    trained one varies by tens. Pictures of ``samples`` seeds that vary by less than 4 of 255 in
+    both ways count as untrained.
     """
-
-    def __init__(self, work, on_error=None):
-        self.work, self.on_error = work, on_error
-        self.condition = threading.Condition()
-        self.pending, self.has_pending, self.busy, self.closed = None, False, False, False
-
-    def request(self, value) -> None:
-        with self.condition:
-            if self.closed:
-                return
-            self.pending, self.has_pending = value, True
-            if not self.busy:
-                self.busy = True
-                threading.Thread(target=self._run, daemon=True, name="dcgan-widget-renderer").start()
-
-    def close(self) -> None:
-        """Drop what is pending and accept no more requests (a render under way still finishes)."""
-        with self.condition:
-            self.closed, self.pending, self.has_pending = True, None, False
-
-    def wait(self, timeout: float = 60) -> bool:
-        """Block until every request so far is drawn; False if ``timeout`` seconds passed first."""
-        with self.condition:
-            return self.condition.wait_for(lambda: not self.has_pending and not self.busy, timeout)
-
-    def _run(self):
-        while True:
-            with self.condition:
-                if not self.has_pending:
-                    self.busy = False
-                    self.condition.notify_all()
-                    return
-                value, self.pending, self.has_pending = self.pending, None, False
-            try:
-                self.work(value)
-            except Exception as error:  # noqa: BLE001 - reported to the widget, the thread must live on
-                if self.on_error:
-                    self.on_error(error)
+    drawn = pictures(generator, noise(samples, generator.input_shape[-1], 0)).astype(np.float32)
+    across_z = float(drawn.std(axis=0).mean())
+    within_picture = float(drawn.reshape(samples, -1).std(axis=1).mean())
+    if across_z < 4 and within_picture < 4:
+        return ("This generator looks untrained: its pictures are nearly the same flat grey for every z. "
+                "Train it first, or load a trained one.")
+    return ""
 
 
 class LatentExplorer(Shown):
@@ -125,8 +97,8 @@ class LatentExplorer(Shown):
         self.truncation = widgets.FloatSlider(1.0, min=0.1, max=1.0, step=0.05, description="truncation ψ",
                                               continuous_update=False)
         self.image = widgets.Image(format="png")
-        self.message = widgets.Label()
-        self.renderer = LatestOnly(self._draw, on_error=self._show_error)
+        self.notice = untrained_notice(generator)
+        self.message = widgets.Label(self.notice)
         self.seed.observe(self._seed_changed, names="value")
         self.random_button.on_click(self._random_clicked)
         for slider in [*self.sliders, self.truncation]:
@@ -146,10 +118,6 @@ class LatentExplorer(Shown):
             vector += (slider.value - vector @ direction) * direction
         return (self.truncation.value * vector).astype(np.float32)
 
-    def wait(self, timeout: float = 60) -> bool:
-        """Block until the picture shows the current settings (for scripts and tests)."""
-        return self.renderer.wait(timeout)
-
     def _seed_changed(self, change=None):
         base = self.base_vector()
         for slider, direction in zip(self.sliders, self.directions, strict=True):
@@ -162,18 +130,12 @@ class LatentExplorer(Shown):
         self.seed.value = int(np.random.default_rng().integers(0, 2**31 - 1))
 
     def _redraw(self, change=None):
-        self.renderer.request(self.latent_vector())
-
-    def _draw(self, latent_vector):
-        self.image.value = png_bytes(enlarge(pictures(self.generator, [latent_vector])[0], self.scale))
-        self.message.value = ""
-
-    def close(self) -> None:
-        self.renderer.close()
-        super().close()
-
-    def _show_error(self, error):
-        self.message.value = f"could not draw: {error}"
+        try:
+            self.image.value = png_bytes(enlarge(pictures(self.generator, [self.latent_vector()])[0], self.scale))
+        except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
+            self.message.value = f"could not draw: {error}"
+        else:
+            self.message.value = self.notice
 
 
 class Interpolator(Shown):
@@ -198,9 +160,9 @@ class Interpolator(Shown):
         self.strip = widgets.Image(format="png")
         self.gif_path = widgets.Text(value=str(gif_path), description="GIF file")
         self.save_button = widgets.Button(description="save GIF", icon="download")
-        self.message = widgets.Label()
+        self.notice = untrained_notice(generator)
+        self.message = widgets.Label(self.notice)
         self.frames: list[np.ndarray] = []
-        self.renderer = LatestOnly(self._draw, on_error=lambda error: setattr(self.message, "value", str(error)))
         for control in (self.start_seed, self.end_seed, self.path_kind, self.frame_count):
             control.observe(self._redraw, names="value")
         self.frame.observe(self._show_frame, names="value")
@@ -218,33 +180,25 @@ class Interpolator(Shown):
         start, end = (noise(1, self.noise_dim, seed.value)[0] for seed in (self.start_seed, self.end_seed))
         return interpolate(start, end, self.frame_count.value, spherical=self.path_kind.value == "spherical")
 
-    def wait(self, timeout: float = 60) -> bool:
-        """Block until the frames show the current settings (for scripts and tests)."""
-        return self.renderer.wait(timeout)
-
-    def close(self) -> None:
-        self.renderer.close()
-        super().close()
-
     def save_gif(self, path=None, seconds_per_frame: float = 0.15) -> Path:
         """Write the frames there and back again as a looping GIF; returns its path."""
-        self.wait()
         path = Path(path or self.gif_path.value)
         frames = [enlarge(frame, self.scale) for frame in self.frames]
         save_gif(frames + frames[-2:0:-1], path, seconds_per_frame)
         return path
 
     def _redraw(self, change=None):
-        self.renderer.request(self.latent_path())
-
-    def _draw(self, path):
-        self.frames = list(pictures(self.generator, path))
+        try:
+            self.frames = list(pictures(self.generator, self.latent_path()))
+        except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
+            self.message.value = f"could not draw: {error}"
+            return
         with self.frame.hold_trait_notifications():
             self.frame.max = len(self.frames) - 1
             self.frame.value = min(self.frame.value, self.frame.max)
         self._show_frame()
         self.strip.value = png_bytes(np.concatenate(self.frames, axis=1))
-        self.message.value = ""
+        self.message.value = self.notice
 
     def _show_frame(self, change=None):
         if self.frames:
@@ -279,7 +233,8 @@ class LatentArithmetic(Shown):
         tiles = [widgets.VBox([widgets.Image(value=png_bytes(enlarge(thumbnail, self.scale)), format="png"), picker])
                  for thumbnail, picker in zip(thumbnails, self.pickers, strict=True)]
         self.result = widgets.Image(format="png")
-        self.message = widgets.Label("Choose samples for A, B and C (three each works well).")
+        self.notice = untrained_notice(generator)
+        self.message = widgets.Label(self.notice or "Choose samples for A, B and C (three each works well).")
         for picker in self.pickers:
             picker.observe(self._redraw, names="value")
         self.widget = widgets.VBox([
@@ -313,5 +268,5 @@ class LatentArithmetic(Shown):
         gap = np.full_like(drawn[0][:, :4], 255)
         row = [drawn[0], gap, drawn[1], gap, drawn[2], gap, gap, drawn[3], *drawn[4:]]
         self.result.value = png_bytes(enlarge(np.concatenate(row, axis=1), self.scale))
-        self.message.value = ("mean A, mean B, mean C, then A − B + C and four neighbours "
-                              f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")
+        self.message.value = self.notice or ("mean A, mean B, mean C, then A − B + C and four neighbours "
+                                             f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")

@@ -1,8 +1,6 @@
 """The widgets, driven from Python as a reader's clicks would drive them (the browser test is test_browser.py)."""
 
 import gc
-import threading
-import time
 import weakref
 
 import imageio.v3 as iio
@@ -15,7 +13,7 @@ from dcgan_helpers.latent import principal_directions
 from dcgan_helpers.models import build_generator
 from dcgan_helpers.playground import Playground
 from dcgan_helpers.session import Session
-from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer, LatestOnly
+from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer, untrained_notice
 
 
 def contrasty(generator):
@@ -36,25 +34,20 @@ def shown(image_widget) -> np.ndarray:
 
 def test_moving_a_slider_changes_the_image_and_the_seed_decides_the_start(generator):
     explorer = LatentExplorer(generator, dimensions=(0, 5), seed=7)
-    explorer.wait()
     first = bytes(explorer.image.value)
     assert first.startswith(b"\x89PNG") and shown(explorer.image).shape == (252, 252)  # 28 px shown 9x
     explorer.sliders[1].value = 2.5
-    explorer.wait()
     assert explorer.latent_vector()[5] == pytest.approx(2.5)
     assert bytes(explorer.image.value) != first
     explorer.seed.value = 8
     explorer.seed.value = 7  # back to the first seed: sliders reset, same picture
-    explorer.wait()
     assert bytes(explorer.image.value) == first
 
 
 def test_random_button_picks_a_new_seed(generator):
     explorer = LatentExplorer(generator, dimensions=(0,))
-    explorer.wait()
     seed, image = explorer.seed.value, bytes(explorer.image.value)
     explorer.random_button.click()
-    explorer.wait()
     assert explorer.seed.value != seed and bytes(explorer.image.value) != image
 
 
@@ -101,10 +94,8 @@ def test_principal_sliders_show_where_the_seed_lies_along_each_direction(generat
 
 def test_truncation_pulls_z_towards_the_average(generator):
     explorer = LatentExplorer(generator, dimensions=(0,), seed=2)
-    explorer.wait()
     full, image = explorer.latent_vector(), bytes(explorer.image.value)
     explorer.truncation.value = 0.5
-    explorer.wait()
     np.testing.assert_allclose(explorer.latent_vector(), 0.5 * full, rtol=1e-6)
     assert bytes(explorer.image.value) != image
 
@@ -114,44 +105,15 @@ def test_truncation_pulls_z_towards_the_average(generator):
 def test_explorer_draws_grayscale_and_colour_from_28_to_128_pixels(size, channels, shape):
     config = preset("celeba64").replace(image_size=size, channels=channels, generator_filters=4, precision="float32")
     explorer = LatentExplorer(contrasty(build_generator(config)), directions=2, samples=50)
-    explorer.wait()
     assert shown(explorer.image).shape == shape
-
-
-def test_a_burst_of_requests_draws_only_the_newest_ones():
-    drawn = []
-    started = threading.Event()
-
-    def slow_draw(value):
-        started.set()
-        time.sleep(0.2)
-        drawn.append(value)
-
-    renderer = LatestOnly(slow_draw)
-    renderer.request(0)
-    started.wait(5)
-    for value in range(1, 30):  # a slider dragged over 29 positions while the first picture is drawn
-        renderer.request(value)
-    assert renderer.wait(10)
-    assert drawn == [0, 29]
-
-
-def renderer_threads() -> set[threading.Thread]:
-    return {thread for thread in threading.enumerate() if thread.name == "dcgan-widget-renderer"}
 
 
 @pytest.mark.parametrize("make", [
     lambda generator: LatentExplorer(generator, dimensions=(0, 1), seed=3),
     lambda generator: Interpolator(generator, frames=3),
 ])
-def test_an_idle_widget_holds_no_thread_and_a_closed_one_frees_its_generator(generator, make):
-    before = renderer_threads()
+def test_a_closed_widget_frees_its_generator(generator, make):
     widget = make(generator)
-    assert widget.wait(30)
-    deadline = time.monotonic() + 10
-    while renderer_threads() - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not renderer_threads() - before  # the thread that drew the picture has ended
     freed = weakref.ref(widget)
     widget.close()
     del widget
@@ -159,28 +121,9 @@ def test_an_idle_widget_holds_no_thread_and_a_closed_one_frees_its_generator(gen
     assert freed() is None
 
 
-def test_a_failed_render_is_reported_and_the_renderer_keeps_working():
-    errors, drawn = [], []
-
-    def draw(value):
-        if value == "bad":
-            raise ValueError("bad value")
-        drawn.append(value)
-
-    renderer = LatestOnly(draw, on_error=errors.append)
-    renderer.request("bad")
-    renderer.wait()
-    renderer.request("good")
-    renderer.wait()
-    assert [str(error) for error in errors] == ["bad value"] and drawn == ["good"]
-
-
 def test_interpolator_runs_from_one_seed_to_the_other_and_exports_a_gif(generator, tmp_path):
     interpolator = Interpolator(generator, start_seed=3, end_seed=4, frames=5)
-    interpolator.wait()
     ends = LatentExplorer(generator, dimensions=(0,), seed=3), LatentExplorer(generator, dimensions=(0,), seed=4)
-    for explorer in ends:
-        explorer.wait()
     interpolator.frame.value = 0
     assert bytes(interpolator.image.value) == bytes(ends[0].image.value)
     interpolator.frame.value = 4
@@ -189,7 +132,6 @@ def test_interpolator_runs_from_one_seed_to_the_other_and_exports_a_gif(generato
     spherical_middle = interpolator.latent_path()[2]
     interpolator.path_kind.value = "linear"
     interpolator.frame_count.value = 9
-    interpolator.wait()
     assert interpolator.frame.max == 8 and shown(interpolator.strip).shape == (28, 9 * 28)
     assert np.linalg.norm(interpolator.latent_path()[4]) < np.linalg.norm(spherical_middle)  # the line dips
     gif = interpolator.save_gif(tmp_path / "walk.gif")
@@ -241,9 +183,8 @@ def test_playground_trains_a_normal_session_with_the_chosen_values(tiny_config, 
     playground = Playground(tiny_config, playground_images, epochs=2, runs_dir=tmp_path)
     playground.controls["discriminator_learning_rate"].value = 1e-4
     playground.controls["label_smoothing"].value = 0.1
-    playground.start_button.click()
-    assert playground.start_button.disabled and not playground.stop_button.disabled
-    session = playground.wait(120)
+    playground.start_button.click()  # no event loop runs here, as in a script: it trains before returning
+    session = playground.session
     assert playground.outcome == "finished", playground.status.value
     assert session.last_epoch == 2 and session.config.discriminator_learning_rate == pytest.approx(1e-4)
     assert session.config.label_smoothing == pytest.approx(0.1)
@@ -274,10 +215,23 @@ def test_stop_ends_a_run_within_one_step_and_keeps_the_last_finished_epoch(tiny_
 
     Session.train = train_with_counter
     try:
-        playground.start()
-        session = playground.wait(120)
+        session = playground.start()
     finally:
         Session.train = original_train
     assert playground.outcome == "stopped", playground.status.value
     assert len(steps) - stop_sent[0] <= 1
     assert session.last_epoch == 2 and "session keeps epoch 2" in playground.status.value
+
+
+def test_a_widget_says_when_its_generator_looks_untrained(generator):
+    keras.utils.set_random_seed(1)
+    fresh = build_generator(preset("fashion_mnist").replace(generator_filters=8, precision="float32"))
+    assert "looks untrained" in untrained_notice(fresh)
+    for widget in (LatentExplorer(fresh, directions=2, samples=50), Interpolator(fresh, frames=3),
+                   LatentArithmetic(fresh, count=4)):
+        assert "looks untrained" in widget.message.value
+    varied, _ = linear_generator([6.0, 4.0, 2.5, 1.0])
+    assert untrained_notice(varied) == "" and untrained_notice(generator) == ""
+    explorer = LatentExplorer(generator, dimensions=(0,))
+    explorer.sliders[0].value = 1.0
+    assert explorer.message.value == ""
