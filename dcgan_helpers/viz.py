@@ -41,7 +41,10 @@ def show_gif(path):
 
 
 def plot_history(history, axes=None):
-    """Losses and D's mean outputs per epoch from ``Session.history()`` rows (or a Keras History)."""
+    """Losses and D's mean outputs per epoch from ``Session.history()`` rows (or a Keras History).
+
+    Every epoch is a dot on its line, so that a run of one epoch shows its values instead of empty axes.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -50,10 +53,10 @@ def plot_history(history, axes=None):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.5))
     for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        axes[0].plot(epochs, [row[key] for row in rows], label=label)
+        axes[0].plot(epochs, [row[key] for row in rows], marker="o", markersize=3, label=label)
     axes[0].set(title="Losses", xlabel="epoch")
     for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")):
-        axes[1].plot(epochs, [row[key] for row in rows], label=label)
+        axes[1].plot(epochs, [row[key] for row in rows], marker="o", markersize=3, label=label)
     axes[1].axhline(0.5, color="grey", linestyle=":", linewidth=1)
     axes[1].set(title="Discriminator's mean output", xlabel="epoch", ylim=(0, 1))
     for axis in axes:

@@ -1,5 +1,6 @@
 import imageio.v3 as iio
 import matplotlib
+import matplotlib.pyplot
 import numpy as np
 
 from dcgan_helpers.viz import plot_history, save_gif, show_gif
@@ -25,3 +26,19 @@ def test_plot_history_draws_losses_and_discriminator_outputs():
     keras_history = type("History", (), {"history": {key: [row[key] for row in rows]
                                                      for key in ("d_loss", "g_loss", "d_real", "d_fake")}})()
     assert list(plot_history(keras_history)[0].get_lines()[1].get_xdata()) == [1, 2, 3]
+
+
+def test_a_history_of_one_epoch_shows_its_values_as_dots():
+    """A line through one point draws nothing: the one-epoch plot must still show each value."""
+    row = {"epoch": 1, "d_loss": 1.2, "g_loss": 0.8, "d_real": 0.7, "d_fake": 0.4}
+    axes = plot_history([row])
+    figure = axes[0].figure
+    for axis in axes:
+        axis.get_legend().remove()  # its line samples have the lines' colours too
+    figure.canvas.draw()
+    pixels = np.asarray(figure.canvas.buffer_rgba())[..., :3].astype(int)
+    for line in [*axes[0].get_lines(), *axes[1].get_lines()[:2]]:
+        colour = np.array(matplotlib.colors.to_rgb(line.get_color())) * 255
+        drawn = (np.abs(pixels - colour).sum(axis=-1) < 30).sum()
+        assert drawn > 5, f"the {line.get_label()} value of the only epoch is not drawn"
+    matplotlib.pyplot.close(figure)
