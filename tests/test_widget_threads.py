@@ -36,8 +36,8 @@ class Page:
     def __init__(self):
         self.messages = []  # (thread name, kind, state sent)
 
-    def comm_class(page):
-        class RecordingComm:
+    def comm_class(page, base=object):
+        class RecordingComm(base):  # ipywidgets 7 accepts only a subclass of ipykernel's Comm
             kernel = "connected"  # ipywidgets sends nothing through a comm without a kernel
 
             def __init__(self, target_name="", data=None, metadata=None, buffers=None, comm_id=None, **_):
@@ -95,7 +95,7 @@ def click(button):
 def page(monkeypatch):
     page = Page()
     if hasattr(widget_module, "Comm"):  # ipywidgets 7
-        monkeypatch.setattr(widget_module, "Comm", page.comm_class())
+        monkeypatch.setattr(widget_module, "Comm", page.comm_class(widget_module.Comm))
     else:  # ipywidgets 8 opens comms through the comm package
         monkeypatch.setattr(widget_module.comm, "create_comm", page.comm_class())
     return page
