@@ -36,7 +36,7 @@ from dcgan_helpers.device import hardware_name
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 EXECUTED = ROOT / "test-artifacts" / "notebooks"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SLIDER_RELEASES = 6  # releases of the explorer's slider timed per notebook
+SLIDER_RELEASES = 8  # releases of the explorer's slider timed per notebook
 LAB_SETTINGS = {
     # every cell stays in the page, so cells can be found by position
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
