@@ -36,7 +36,7 @@ from dcgan_helpers.device import hardware_name
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 EXECUTED = ROOT / "test-artifacts" / "notebooks"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SLIDER_RELEASES = 8  # releases of the explorer's slider timed per notebook
+SLIDER_RELEASES = 10  # releases of the explorer's slider timed per notebook
 LAB_SETTINGS = {
     # every cell stays in the page, so cells can be found by position
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
@@ -338,7 +338,7 @@ def check_interpolator(reader: Reader, index: int, record: dict) -> None:
 
 def check_latent_arithmetic(reader: Reader, index: int, record: dict) -> None:
     """Choose samples for A, B and C with the menus under the grid; the result picture follows each choice."""
-    page, area = reader.page, output(reader, index)
+    area = output(reader, index)
     pickers = area.locator(".widget-gridbox select")
     result = area.locator("img.widget-image").last
     reader.shot("arithmetic_grid", area)
@@ -349,10 +349,11 @@ def check_latent_arithmetic(reader: Reader, index: int, record: dict) -> None:
         pickers.nth(tile).scroll_into_view_if_needed()
         pickers.nth(tile).select_option(concept)  # a native menu: Playwright picks its option as a click would
         source = wait_for_new_picture(result, source or "")
+        assert pickers.nth(tile).input_value() == concept, f"the menu under sample {tile} does not show {concept}"
         assert result.screenshot() != before, f"choosing sample {tile} for {concept} did not change the result"
-        page.wait_for_function("([area, text]) => area.innerText.includes(text)",
-                               arg=[area.element_handle(), f"{concept}: ["], timeout=10_000)
-        assert re.search(rf"{concept}: \[[^\]]*\b{tile}\]", area.inner_text()), area.inner_text()
+        message = area.locator(".widget-vbox > .widget-label").last.inner_text()
+        # the label lists the choices, unless it warns that the generator looks untrained (as at smoke size)
+        assert re.search(rf"{concept}: \[[^\]]*\b{tile}\]", message) or "untrained" in message, message
         reader.shot(f"arithmetic_chose_{concept}", result)
 
 
