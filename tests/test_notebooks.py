@@ -1,14 +1,14 @@
-"""Every notebook in notebooks/ is stored clean and runs end to end at its smoke size.
+"""Every notebook in notebooks/ is stored clean, with a setup cell, parameters and smoke settings.
 
-A notebook states its smoke parameters and time budget in its metadata (``metadata.dcgan``),
-so a new notebook is picked up here without editing this file.
+A notebook states its smoke parameters, smoke data and time budget in its metadata (``metadata.dcgan``),
+so a new notebook is picked up here without editing this file. The run at smoke size happens in a real
+browser, in tests/test_browser.py, with ``with_smoke_parameters`` and ``smoke_data`` from here.
 """
 
 import json
 import re
 import subprocess
 import sys
-import time
 import types
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,15 +17,12 @@ import nbformat
 import pytest
 from conftest import IN_CI
 from datasets_layouts import FileServer, celeba_members, make_hands, zip_members
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
 from test_project import ROOT, pyproject
 
 from dcgan_helpers.errors import DataNotFoundError
 from dcgan_helpers.fashion_mnist import load_fashion_mnist
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-ARTIFACTS = ROOT / "test-artifacts" / "notebooks"
 MAX_SMOKE_SECONDS = 180
 REPOSITORY_URL = pyproject()["project"]["urls"]["Repository"]
 REPOSITORY_SLUG = REPOSITORY_URL.removeprefix("https://github.com/")
@@ -163,49 +160,6 @@ def require_real_fashion_mnist() -> None:
             pytest.fail(f"CI must have the real Fashion-MNIST (.ci/run installs dataset-fashion-mnist): {error}")
         pytest.skip("real Fashion-MNIST is neither installed nor downloadable here "
                     "(apt-get install dataset-fashion-mnist, or connect to the internet)")
-
-
-def execute(client: NotebookClient, notebook: nbformat.NotebookNode) -> int:
-    """Run every code cell in order; at a cell tagged ``restart-kernel`` restart the kernel and rerun the
-    parameters cell and the Drive cell after it, as the notebook tells its reader to. Returns how many restarts
-    there were."""
-    restarts = 0
-    rerun = [*tagged(notebook, "parameters"), *tagged(notebook, "drive")]
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            if "restart-kernel" in cell.metadata.get("tags", []):
-                run_sync(client.km.restart_kernel)(now=True)
-                run_sync(client.kc.wait_for_ready)(timeout=120)
-                restarts += 1
-                for again in rerun:
-                    client.execute_cell(again, notebook.cells.index(again))
-            if cell.cell_type == "code":
-                client.execute_cell(cell, index)
-    return restarts
-
-
-@by_name
-def test_notebook_runs_at_smoke_size_within_its_budget(path, tmp_path, monkeypatch):
-    notebook = read(path)
-    settings = notebook.metadata["dcgan"]
-    budget = settings["smoke_time_budget_seconds"]
-    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    started = time.perf_counter()
-    with smoke_data(settings.get("smoke_data"), tmp_path / "data") as data_parameters:
-        notebook = with_smoke_parameters(notebook, data_parameters)
-        client = NotebookClient(
-            notebook, timeout=budget, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        )
-        try:
-            restarts = execute(client, notebook)
-        finally:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, ARTIFACTS / path.name)  # executed copy, for looking at what went wrong
-    seconds = time.perf_counter() - started
-    assert restarts == len(tagged(notebook, "restart-kernel"))
-    assert seconds <= budget, f"{path.name} took {seconds:.0f} s at smoke size, over its budget of {budget} s"
 
 
 def test_readme_lists_every_notebook_with_its_badge():
