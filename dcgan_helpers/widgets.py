@@ -10,6 +10,7 @@ redraw synchronously in the callback; sliders send their value only when release
 (``continuous_update=False``), so one move is one redraw.
 """
 
+import html
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -40,6 +41,13 @@ def _widget_tree(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _widget_tree(child)
+
+
+class Message(widgets.HTML):
+    """A line of text for the reader that wraps at the output's edge (a ``Label`` cuts it off there)."""
+
+    def say(self, text: str) -> None:
+        self.value = html.escape(text, quote=False)
 
 
 def untrained_notice(generator, samples: int = 8) -> str:
@@ -98,7 +106,8 @@ class LatentExplorer(Shown):
                                               continuous_update=False)
         self.image = widgets.Image(format="png")
         self.notice = untrained_notice(generator)
-        self.message = widgets.Label(self.notice)
+        self.message = Message()
+        self.message.say(self.notice)
         self.seed.observe(self._seed_changed, names="value")
         self.random_button.on_click(self._random_clicked)
         for slider in [*self.sliders, self.truncation]:
@@ -133,9 +142,9 @@ class LatentExplorer(Shown):
         try:
             self.image.value = png_bytes(enlarge(pictures(self.generator, [self.latent_vector()])[0], self.scale))
         except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
-            self.message.value = f"could not draw: {error}"
+            self.message.say(f"could not draw: {error}")
         else:
-            self.message.value = self.notice
+            self.message.say(self.notice)
 
 
 class Interpolator(Shown):
@@ -161,7 +170,8 @@ class Interpolator(Shown):
         self.gif_path = widgets.Text(value=str(gif_path), description="GIF file")
         self.save_button = widgets.Button(description="save GIF", icon="download")
         self.notice = untrained_notice(generator)
-        self.message = widgets.Label(self.notice)
+        self.message = Message()
+        self.message.say(self.notice)
         self.frames: list[np.ndarray] = []
         for control in (self.start_seed, self.end_seed, self.path_kind, self.frame_count):
             control.observe(self._redraw, names="value")
@@ -191,14 +201,14 @@ class Interpolator(Shown):
         try:
             self.frames = list(pictures(self.generator, self.latent_path()))
         except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
-            self.message.value = f"could not draw: {error}"
+            self.message.say(f"could not draw: {error}")
             return
         with self.frame.hold_trait_notifications():
             self.frame.max = len(self.frames) - 1
             self.frame.value = min(self.frame.value, self.frame.max)
         self._show_frame()
         self.strip.value = png_bytes(np.concatenate(self.frames, axis=1))
-        self.message.value = self.notice
+        self.message.say(self.notice)
 
     def _show_frame(self, change=None):
         if self.frames:
@@ -206,23 +216,23 @@ class Interpolator(Shown):
 
     def _save_clicked(self):
         try:
-            self.message.value = f"saved {self.save_gif()}"
+            self.message.say(f"saved {self.save_gif()}")
         except (OSError, ValueError) as error:
-            self.message.value = f"could not save the GIF: {error}"
+            self.message.say(f"could not save the GIF: {error}")
 
 
 class LatentArithmetic(Shown):
     """Pick samples for three concepts A, B, C and see A − B + C, as in the DCGAN paper's face arithmetic.
 
-    The grid shows ``count`` samples; the menu under each assigns it to a concept. The result row
-    shows the average of each concept and the picture of mean(A) − mean(B) + mean(C), followed by
-    the same vector with a little noise added (``spread``), as the paper's figures show.
+    The grid shows ``count`` samples in as many columns as the page is wide; the menu under each
+    assigns it to a concept. The result row shows the average of each concept and the picture of
+    mean(A) − mean(B) + mean(C), followed by the same vector with a little noise added (``spread``),
+    as the paper's figures show.
     """
 
     CONCEPTS = ("A", "B", "C")
 
-    def __init__(self, generator, count: int = 48, seed: int = 0, columns: int = 8, spread: float = 0.25,
-                 scale: int | None = None):
+    def __init__(self, generator, count: int = 48, seed: int = 0, spread: float = 0.25, scale: int | None = None):
         self.generator, self.spread = generator, spread
         self.candidates = noise(count, generator.input_shape[-1], seed)
         self.scale = scale or max(1, screen_scale(generator.output_shape[1]) // 2)
@@ -234,11 +244,13 @@ class LatentArithmetic(Shown):
                  for thumbnail, picker in zip(thumbnails, self.pickers, strict=True)]
         self.result = widgets.Image(format="png")
         self.notice = untrained_notice(generator)
-        self.message = widgets.Label(self.notice or "Choose samples for A, B and C (three each works well).")
+        self.message = Message()
+        self.message.say(self.notice or "Choose samples for A, B and C (three each works well).")
         for picker in self.pickers:
             picker.observe(self._redraw, names="value")
         self.widget = widgets.VBox([
-            widgets.GridBox(tiles, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, {width})")),
+            # as many columns as the output is wide: a fixed count would run off a narrow page
+            widgets.GridBox(tiles, layout=widgets.Layout(grid_template_columns=f"repeat(auto-fill, {width})")),
             self.message, self.result,
         ])
 
@@ -260,7 +272,7 @@ class LatentArithmetic(Shown):
         try:
             result = self.result_vector()
         except ValueError as error:
-            self.message.value = str(error)
+            self.message.say(str(error))
             return
         averages = [self.candidates[self.chosen(concept)].mean(axis=0) for concept in self.CONCEPTS]
         wobble = np.random.default_rng(0).uniform(-self.spread, self.spread, (4, len(result))).astype(np.float32)
@@ -268,5 +280,5 @@ class LatentArithmetic(Shown):
         gap = np.full_like(drawn[0][:, :4], 255)
         row = [drawn[0], gap, drawn[1], gap, drawn[2], gap, gap, drawn[3], *drawn[4:]]
         self.result.value = png_bytes(enlarge(np.concatenate(row, axis=1), self.scale))
-        self.message.value = self.notice or ("mean A, mean B, mean C, then A − B + C and four neighbours "
-                                             f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})")
+        self.message.say(self.notice or ("mean A, mean B, mean C, then A − B + C and four neighbours "
+                                             f"(A: {self.chosen('A')}, B: {self.chosen('B')}, C: {self.chosen('C')})"))

@@ -351,7 +351,7 @@ def check_latent_arithmetic(reader: Reader, index: int, record: dict) -> None:
         source = wait_for_new_picture(result, source or "")
         assert pickers.nth(tile).input_value() == concept, f"the menu under sample {tile} does not show {concept}"
         assert result.screenshot() != before, f"choosing sample {tile} for {concept} did not change the result"
-        message = area.locator(".widget-vbox > .widget-label").last.inner_text()
+        message = area.locator(".widget-vbox > .widget-html").last.inner_text()
         # the label lists the choices, unless it warns that the generator looks untrained (as at smoke size)
         assert re.search(rf"{concept}: \[[^\]]*\b{tile}\]", message) or "untrained" in message, message
         reader.shot(f"arithmetic_chose_{concept}", result)
