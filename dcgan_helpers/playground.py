@@ -31,7 +31,8 @@ class Playground(Shown):
     def __init__(self, config: GANConfig, images, epochs: int = 5, runs_dir=None, refresh_seconds: float = 2.0):
         self.config, self.images, self.runs_dir, self.refresh_seconds = config, images, runs_dir, refresh_seconds
         batch_sizes = sorted({16, 32, 64, 128, 256, config.batch_size})
-        learning_rate = dict(base=10, min=-5, max=-2, step=0.1, readout_format=".1e")
+        # fine steps of the exponent, so that the page keeps a value like 8e-4 instead of rounding it to 7.9e-4
+        learning_rate = dict(base=10, min=-5, max=-2, step=0.001, readout_format=".1e")
         self.controls = {
             "generator_learning_rate": widgets.FloatLogSlider(config.generator_learning_rate, description="G lr",
                                                               **learning_rate),
