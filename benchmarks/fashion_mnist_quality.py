@@ -46,8 +46,8 @@ from dcgan_helpers.pipeline import batches_per_epoch, training_dataset  # noqa: 
 
 TUTORIAL_NOISE_DIM, TUTORIAL_BATCH_SIZE, TUTORIAL_LEARNING_RATE = 100, 256, 1e-4
 CONFIGURATIONS = ("notebook 01", "notebook 01, G without averaging", "DCGAN paper's settings", "TF tutorial")
-PAPER_SETTINGS = {"batch_size": 128, "generator_learning_rate": 2e-4, "discriminator_learning_rate": 2e-4,
-                  "ema_decay": 0.0}
+PAPER_SETTINGS = {"layers_per_resolution": 1, "batch_size": 128, "generator_learning_rate": 2e-4,
+                  "discriminator_learning_rate": 2e-4, "ema_decay": 0.0}
 
 
 def tutorial_generator() -> keras.Sequential:

@@ -25,7 +25,7 @@ UPPER_BOUNDS = {"noise_dim": 4096, "generator_filters": 1024, "discriminator_fil
 CELEBA_CROP_SIZES = (108, 138, 178)  # side of the centre square cut from CelebA's 178×218 photos
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
-    "generator_filters", "discriminator_filters", "kernel_size",
+    "generator_filters", "discriminator_filters", "kernel_size", "layers_per_resolution",
 )
 
 
@@ -47,6 +47,7 @@ class GANConfig:
     generator_filters: int = 64  # width of G's last hidden layer; doubles towards the noise
     discriminator_filters: int = 64  # width of D's first layer; doubles towards the logit
     kernel_size: int = 4  # 4 in dcgan.torch and PyTorch's tutorial; 5 in the DCGAN authors' code and "dense"
+    layers_per_resolution: int = 1  # 1: one strided layer per resolution (the paper); 2 adds a 3x3 stride-1 one
     leaky_relu_slope: float = 0.2  # negative slope of D's LeakyReLU
 
     # Optimisation: Adam for each network
@@ -95,7 +96,8 @@ class GANConfig:
         if self.crop not in CELEBA_CROP_SIZES:
             raise ConfigError(f"crop must be one of {', '.join(map(str, CELEBA_CROP_SIZES))} (pixels of the centre "
                               f"square cut from each CelebA photo), not {self.crop}")
-        positive = ("noise_dim", "generator_filters", "discriminator_filters", "kernel_size", "batch_size",
+        positive = ("noise_dim", "generator_filters", "discriminator_filters", "kernel_size", "layers_per_resolution",
+                    "batch_size",
                     "generator_learning_rate", "discriminator_learning_rate", "preview_count",
                     "keep_checkpoints", "steps_per_execution")
         for name in positive:

@@ -16,6 +16,12 @@ stands in for them). Meant for 5x5 kernels.
 
 ``dense``: a design reported to work best on 11k Hands: a dense layer from the noise with
 BatchNorm per channel after the reshape, a dense logit, 5x5 kernels, biases as Keras gives them.
+
+With ``layers_per_resolution`` above 1, every architecture adds 3x3 stride-1 convolutions (BatchNorm,
+then G's ReLU or D's LeakyReLU) at each resolution: in G after the projection and after each upsampling
+but the last, in D after each downsampling. D's alternation of strided and 3x3 stride-1 convolutions is
+that of the "standard CNN" discriminator of Miyato et al. (2018); the TensorFlow DCGAN tutorial's G has
+a stride-1 layer at its first resolution.
 """
 
 import keras
@@ -63,6 +69,18 @@ def discriminator_widths(config: GANConfig) -> list[int]:
     return [config.discriminator_filters * 2**index for index in range(resolution_steps(config.image_size))]
 
 
+def add_stride_one_layers(model: keras.Sequential, config: GANConfig, width: int, name: str, activation,
+                          policy: str, synchronized: bool) -> None:
+    """``layers_per_resolution - 1`` blocks of 3x3 stride-1 convolution, BatchNorm and ``activation``."""
+    for number in range(1, config.layers_per_resolution):
+        model.add(layers.Conv2D(
+            width, 3, padding="same", use_bias=False, kernel_initializer=weight_initializer(),
+            name=f"{name}_conv_{number}", dtype=policy,
+        ))
+        model.add(batch_norm(f"{name}_conv_{number}_bn", policy, synchronized))
+        model.add(activation(f"{name}_conv_{number}_{activation.__name__}"))
+
+
 def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
     grow_gpu_memory()
@@ -90,13 +108,19 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
     model.add(layers.ReLU(name="project_relu", dtype=policy))
     if config.architecture == "paper":  # the authors' code normalises each unit of the projection, then reshapes
         model.add(to_map)
+
+    def relu(name):
+        return layers.ReLU(name=name, dtype=policy)
+
+    add_stride_one_layers(model, config, widths[0], "project", relu, policy, synchronized)
     for number, width in enumerate(widths[1:], start=1):
         model.add(layers.Conv2DTranspose(
             width, config.kernel_size, strides=2, padding="same", use_bias=False,
             kernel_initializer=weight_initializer(), name=f"upsample_{number}", dtype=policy,
         ))
         model.add(batch_norm(f"upsample_{number}_bn", policy, synchronized))
-        model.add(layers.ReLU(name=f"upsample_{number}_relu", dtype=policy))
+        model.add(relu(f"upsample_{number}_relu"))
+        add_stride_one_layers(model, config, width, f"upsample_{number}", relu, policy, synchronized)
     model.add(layers.Conv2DTranspose(
         config.channels, config.kernel_size, strides=2, padding="same", use_bias=biases,
         kernel_initializer=weight_initializer(), name="to_image", dtype=policy,
@@ -113,6 +137,10 @@ def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.
     biases = config.architecture != "paper"
     model = keras.Sequential(name=f"discriminator_{config.architecture}")
     model.add(keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image"))
+
+    def leaky_relu(name):
+        return layers.LeakyReLU(config.leaky_relu_slope, name=name, dtype=policy)
+
     for number, width in enumerate(discriminator_widths(config), start=1):
         model.add(layers.Conv2D(
             width, config.kernel_size, strides=2, padding="same", use_bias=biases and number == 1,
@@ -120,7 +148,8 @@ def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.
         ))
         if number > 1:  # the paper leaves the input layer without BatchNorm
             model.add(batch_norm(f"downsample_{number}_bn", policy, synchronized))
-        model.add(layers.LeakyReLU(config.leaky_relu_slope, name=f"downsample_{number}_leaky_relu", dtype=policy))
+        model.add(leaky_relu(f"downsample_{number}_leaky_relu"))
+        add_stride_one_layers(model, config, width, f"downsample_{number}", leaky_relu, policy, synchronized)
     if config.architecture == "radford":
         model.add(layers.Conv2D(
             1, start, padding="valid", kernel_initializer=weight_initializer(), name="logit", dtype="float32"

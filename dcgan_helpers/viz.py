@@ -61,7 +61,9 @@ def plot_history(history, axes=None):
     axes[1].set(title="Discriminator's mean output", xlabel="epoch", ylim=(0, 1))
     for axis in axes:
         axis.legend()
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        if epochs:  # half an epoch of margin: a single epoch gets its own tick, not 0.95 ... 1.05
+            axis.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
     return axes
 
 

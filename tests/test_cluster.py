@@ -18,7 +18,12 @@ from dcgan_helpers.datasets import load_images, preset
 from dcgan_helpers.errors import UsageError
 from dcgan_helpers.session import Session
 
-SETTINGS = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
+# One layer per resolution: the weight comparison at the end needs a network whose split batches round like one
+# batch. With the preset's extra 3x3 layers the two runs differ by rounding, which 18 GAN steps amplify to about
+# 5e-3, as much as a 1e-7 nudge to G's starting weights does; tests/test_distribution.py compares the preset's
+# layout over 3 steps, before rounding has grown.
+SHALLOW = ["--set", "layers_per_resolution=1"]
+SETTINGS = [*TINY_OVERRIDES, *SHALLOW, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
 WORKER_SECONDS = 300  # a hard limit per worker process: a hang fails the test instead of blocking it
 STOP_SECONDS = 60  # how long the other worker may take to stop after one is killed
 
@@ -126,7 +131,8 @@ def test_two_workers_train_one_session_that_resumes_anywhere_and_survives_a_kill
 
     # One process alone, six epochs straight, with the same global batch: the same weights.
     config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
-                                             preview_count=4, steps_per_epoch=3, precision="float32")
+                                             preview_count=4, steps_per_epoch=3, precision="float32",
+                                             layers_per_resolution=1)
     alone = Session.create(config, tmp_path / "alone")
     alone.train(images, 6, verbose=0)
     difference = max(float(np.abs(a - b).max()) for a, b in zip(weights(session), weights(alone), strict=True))

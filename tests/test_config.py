@@ -76,6 +76,7 @@ def test_bad_assignments_say_what_was_expected(assignment, fragment):
     ({"label_smoothing": 1.0}, "label_smoothing must be in"),
     ({"label_noise": 0.5}, "label_noise must be in"),
     ({"batch_size": 0}, "batch_size must be a positive number"),
+    ({"layers_per_resolution": 0}, "layers_per_resolution must be a positive number"),
     ({"generator_learning_rate": float("inf")}, "generator_learning_rate must be a positive number"),
     ({"batch_size": 12.5}, "batch_size must be int"),
     ({"jit_compile": "yes"}, "jit_compile must be bool or None"),

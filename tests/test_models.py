@@ -160,3 +160,43 @@ def test_the_paper_design_is_its_own_config_and_radford_stays_the_default():
     assert config.noise_distribution == "uniform"
     assert (config.generator_filters, config.discriminator_filters) == (128, 128)
     assert (GANConfig().architecture, GANConfig().weight_decay) == ("radford", 0.0)
+
+
+@pytest.mark.parametrize("architecture, kernel_size", [("radford", 4), ("paper", 5), ("dense", 5)])
+def test_layers_per_resolution_adds_3x3_stride_one_convolutions_at_every_resolution(architecture, kernel_size):
+    """G gains one after its projection and after each upsampling but the last, D one after each downsampling;
+    each keeps its map's shape and width and is followed by BatchNorm and the network's activation."""
+    paper = GANConfig(architecture=architecture, kernel_size=kernel_size, image_size=64, channels=3,
+                      generator_filters=8, discriminator_filters=8, noise_dim=10)
+    for layers_per_resolution in (2, 3):
+        deeper = paper.replace(layers_per_resolution=layers_per_resolution)
+        for build, activation in ((build_generator, layers.ReLU), (build_discriminator, layers.LeakyReLU)):
+            plain, deep = build(paper), build(deeper)
+            added = [layer for layer in deep.layers if layer.name not in {kept.name for kept in plain.layers}]
+            steps = 4  # 64 px: G 4x4 -> 8 -> 16 -> 32 -> 64, D 64 -> 32 -> 16 -> 8 -> 4
+            assert len(added) == 3 * steps * (layers_per_resolution - 1)
+            convolutions = [layer for layer in added if isinstance(layer, layers.Conv2D)]
+            assert all(layer.kernel_size == (3, 3) and layer.strides == (1, 1) and not layer.use_bias
+                       for layer in convolutions)
+            assert all(layer.input.shape == layer.output.shape for layer in convolutions)
+            following = [deep.layers[deep.layers.index(layer) + 1: deep.layers.index(layer) + 3]
+                         for layer in convolutions]
+            assert all(isinstance(norm, layers.BatchNormalization) and isinstance(act, activation)
+                       for norm, act in following)
+            assert deep.layers[-1].output.shape == plain.layers[-1].output.shape
+
+
+def test_fashion_mnist_preset_is_the_paper_layout_with_one_stride_one_layer_per_resolution():
+    config = preset("fashion_mnist")
+    assert config.layers_per_resolution == 2
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    stride_one = [(layer.output.shape[1], layer.filters) for model in (generator, discriminator)
+                  for layer in layers_of(model, layers.Conv2D)
+                  if layer.strides == (1, 1) and layer.kernel_size == (3, 3)]
+    assert stride_one == [(7, 128), (14, 64), (14, 64), (7, 128)]
+    paper = config.replace(layers_per_resolution=1)
+    extra = 2 * (128 * 128 * 9 + 2 * 128) + 2 * (64 * 64 * 9 + 2 * 64)  # each: 3x3 kernel and BatchNorm's γ, β
+    trainable = sum(int(np.prod(w.shape)) for w in generator.trainable_weights + discriminator.trainable_weights)
+    paper_trainable = sum(int(np.prod(w.shape)) for model in (build_generator(paper), build_discriminator(paper))
+                          for w in model.trainable_weights)
+    assert trainable - paper_trainable == extra

@@ -2,6 +2,7 @@ import imageio.v3 as iio
 import matplotlib
 import matplotlib.pyplot
 import numpy as np
+import pytest
 
 from dcgan_helpers.viz import plot_history, save_gif, show_gif
 
@@ -42,3 +43,15 @@ def test_a_history_of_one_epoch_shows_its_values_as_dots():
         drawn = (np.abs(pixels - colour).sum(axis=-1) < 30).sum()
         assert drawn > 5, f"the {line.get_label()} value of the only epoch is not drawn"
     matplotlib.pyplot.close(figure)
+
+
+@pytest.mark.parametrize("epochs", [[1], [1, 2, 3]])
+def test_history_plots_tick_only_whole_epochs(epochs):
+    rows = [{"epoch": e, "d_loss": 1.0, "g_loss": 0.8, "d_real": 0.7, "d_fake": 0.4} for e in epochs]
+    axes = plot_history(rows)
+    axes[0].figure.canvas.draw()
+    for axis in axes:
+        ticks = [tick for tick in axis.get_xticks() if axis.get_xlim()[0] <= tick <= axis.get_xlim()[1]]
+        assert ticks and all(float(tick).is_integer() for tick in ticks), ticks
+        assert {int(tick) for tick in ticks} <= set(epochs)
+    matplotlib.pyplot.close(axes[0].figure)
