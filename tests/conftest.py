@@ -71,9 +71,9 @@ def tiny_config():
     )
 
 
-TINY_OVERRIDES = [
+TINY_OVERRIDES = [  # as tiny_config, one layer per resolution included
     "--set", "generator_filters=8", "--set", "discriminator_filters=8", "--set", "batch_size=16",
-    "--set", "preview_count=4",
+    "--set", "preview_count=4", "--set", "layers_per_resolution=1",
 ]
 
 
