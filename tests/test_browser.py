@@ -2,8 +2,10 @@
 
 For each notebook, at its smoke size and with its smoke data (as tests/test_notebooks.py prepares them), the
 test opens a copy in JupyterLab, runs all cells from the Run menu with the mouse (restarting the kernel where
-the notebook tells its reader to), and checks that no cell failed and that the run kept the notebook's time
-budget. Then it uses every widget the notebook shows as a reader would, with the mouse and keyboard, and checks
+the notebook tells its reader to), and checks that no cell failed. The run's seconds are printed and recorded
+beside the notebook's time budget, not asserted: the same run takes several times longer on one CPU than on
+another, so a run over its budget gives a warning, and only one HANG_FACTOR times over it fails as stuck.
+Then it uses every widget the notebook shows as a reader would, with the mouse and keyboard, and checks
 what the browser shows: a picture is there, it changes when it should, the status line says what happened.
 Screenshots of each step go to test-artifacts/browser/<notebook>/, the executed notebook to
 test-artifacts/notebooks/. The latent explorer's release → new picture times are printed and saved there
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,6 +39,7 @@ from dcgan_helpers.device import hardware_name
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 EXECUTED = ROOT / "test-artifacts" / "notebooks"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HANG_FACTOR = 5  # a smoke run this many times over its budget is stuck, not slow
 SLIDER_RELEASES = 10  # releases of the explorer's slider timed per notebook
 LAB_SETTINGS = {
     # every cell stays in the page, so cells can be found by position
@@ -472,7 +476,7 @@ def test_notebook_runs_and_its_widgets_work_in_the_browser(path, chromium, tmp_p
                 page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
                 reader.wait_for_kernel_idle()
                 started = time.monotonic()
-                restarts = run_all_cells(reader, notebook, budget * 2)
+                restarts = run_all_cells(reader, notebook, budget * HANG_FACTOR)
                 seconds = time.monotonic() - started
                 reader.shot("after_run_all")
                 reader.save()
@@ -480,8 +484,9 @@ def test_notebook_runs_and_its_widgets_work_in_the_browser(path, chromium, tmp_p
                 shutil.copy(folder / path.name, EXECUTED / path.name)
                 assert not failures(executed), f"{path.name} in the browser: {failures(executed)}"
                 assert restarted_at(executed, restarts), f"{path.name}: the kernel did not restart at {restarts}"
-                assert seconds <= budget, (
-                    f"{path.name} took {seconds:.0f} s at smoke size, over its budget of {budget} s")
+                if seconds > budget:
+                    warnings.warn(f"{path.name} took {seconds:.0f} s at smoke size on {hardware_name()}, over its "
+                                  f"budget of {budget} s: make its smoke parameters smaller", stacklevel=1)
                 assert page.locator(".jp-Notebook .jp-Cell").count() == len(notebook.cells)
                 tried = []
                 for index, cell in enumerate(notebook.cells):
@@ -489,9 +494,11 @@ def test_notebook_runs_and_its_widgets_work_in_the_browser(path, chromium, tmp_p
                         if cell.cell_type == "code" and pattern.search(cell.source):
                             check(reader, index, record)
                             tried.append(check.__name__)
-                print(f"\n{path.name}: ran in {seconds:.0f} s in the browser; tried {tried}")
+                print(f"\n{path.name}: ran in {seconds:.0f} s in the browser (budget {budget} s) on {hardware_name()}; "
+                      f"tried {tried}")
             finally:
                 reader.shot("last")
                 browser.close()
-    (artifacts / "record.json").write_text(json.dumps({**record, "seconds": seconds, "tried": tried}, indent=1))
+    timing = {"seconds": seconds, "budget_seconds": budget, "hardware": hardware_name()}
+    (artifacts / "record.json").write_text(json.dumps({**record, **timing, "tried": tried}, indent=1))
     assert tried, f"{path.name}: no interactive element was tried"
