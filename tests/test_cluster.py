@@ -20,8 +20,7 @@ from dcgan_helpers.session import Session
 
 # One layer per resolution: the weight comparison at the end needs a network whose split batches round like one
 # batch. With the preset's extra 3x3 layers the two runs differ by rounding, which 18 GAN steps amplify to about
-# 5e-3, as much as a 1e-7 nudge to G's starting weights does; tests/test_distribution.py compares the preset's
-# layout over 3 steps, before rounding has grown.
+# 5e-3, as much as a 1e-7 nudge to G's starting weights does (tests/scripts/mirrored_two_cpus.py says why).
 SHALLOW = ["--set", "layers_per_resolution=1"]
 SETTINGS = [*TINY_OVERRIDES, *SHALLOW, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
 WORKER_SECONDS = 300  # a hard limit per worker process: a hang fails the test instead of blocking it

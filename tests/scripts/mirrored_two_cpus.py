@@ -23,8 +23,10 @@ from dcgan_helpers.gan import METRIC_NAMES, build_dcgan  # noqa: E402
 from dcgan_helpers.pipeline import training_dataset  # noqa: E402
 from dcgan_helpers.session import Session  # noqa: E402
 
+# One layer per resolution: with the preset's deeper networks, the split batch's float32 rounding flips the sign of
+# near-zero gradients, and Adam turns each flip into a full step (about 1e-3 apart after 3 steps on AVX-512 CPUs).
 config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
-                                         precision="float32", label_noise=0.1)
+                                         precision="float32", label_noise=0.1, layers_per_resolution=1)
 images = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
 
 
