@@ -79,9 +79,19 @@ def gpu_has_fast_float16() -> bool:
     return gpu_compute_capability() >= (7, 0)
 
 
+# oneDNN's instruction-set limits (ONEDNN_MAX_CPU_ISA) below AVX512_CORE_BF16: bfloat16 is emulated under them.
+ISAS_WITHOUT_BFLOAT16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
 @functools.cache
 def cpu_has_native_bfloat16() -> bool:
-    """AVX512-BF16 or AMX: oneDNN then runs bfloat16 convolutions natively (measured 1.2-1.3x faster)."""
+    """AVX512-BF16 or AMX: oneDNN then runs bfloat16 convolutions natively (measured 1.2-1.3x faster).
+
+    Unless ``ONEDNN_MAX_CPU_ISA`` (or its older name ``DNNL_MAX_CPU_ISA``) keeps oneDNN below them, as
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` does to make this CPU compute like one with AVX2 only."""
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+    if limit.upper() in ISAS_WITHOUT_BFLOAT16:
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:

@@ -23,6 +23,32 @@ def test_automatic_precision_follows_the_hardware(monkeypatch, gpu, fast_float16
     assert f"precision {expected}" in device.describe(GANConfig())
 
 
+@pytest.mark.parametrize("flags, isa_limit, native", [
+    ("fpu avx2 avx512f avx512_bf16", None, True),
+    ("fpu avx2 amx_bf16", None, True),
+    ("fpu avx2 avx512f", None, False),
+    ("fpu avx2 avx512f avx512_bf16", "AVX2", False),
+    ("fpu avx2 avx512f avx512_bf16", "avx512_core_vnni", False),
+    ("fpu avx2 avx512f avx512_bf16", "AVX512_CORE_BF16", True),
+    ("fpu avx2 avx512f", "ALL", False),
+])
+def test_native_bfloat16_needs_the_instructions_and_onednn_allowed_to_use_them(
+        monkeypatch, tmp_path, flags, isa_limit, native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(device, "Path", lambda name: cpuinfo if name == "/proc/cpuinfo" else None)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    if isa_limit is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa_limit)
+    device.cpu_has_native_bfloat16.cache_clear()
+    try:
+        assert device.cpu_has_native_bfloat16() == native
+    finally:
+        device.cpu_has_native_bfloat16.cache_clear()
+
+
 def test_tpu_means_bfloat16_xla_and_many_steps_per_call(monkeypatch):
     monkeypatch.setattr(device, "tpu_available", lambda: True)
     monkeypatch.setattr(device, "gpus", lambda: ())
