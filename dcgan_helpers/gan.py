@@ -9,7 +9,7 @@ from .augment import augment
 from .config import GANConfig
 from .device import spans_several_workers, steps_per_execution, uses_loss_scaling, uses_xla
 from .images import to_float
-from .latent import generate
+from .latent import generate, run_in_batches
 from .models import build_discriminator, build_generator
 from .pipeline import FAKE_AUGMENT_DRAWS, LABEL_SWAP_DRAWS, REAL_AUGMENT_DRAWS
 
@@ -203,5 +203,5 @@ def mean_discriminator_output(discriminator, images, batch_size: int = 256) -> f
     On the training images and on real images D never saw, the two figures should be close; when
     the first climbs towards 1 while the second falls, D is memorising the training set.
     """
-    logits = discriminator.predict(to_float(images), batch_size=batch_size, verbose=0)
+    logits = run_in_batches(discriminator, to_float(images), batch_size)
     return float(np.mean(ops.convert_to_numpy(ops.sigmoid(logits))))

@@ -14,10 +14,19 @@ def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal
     raise ValueError(f"distribution must be normal or uniform, not {distribution!r}")
 
 
+def run_in_batches(network, inputs, batch_size: int) -> np.ndarray:
+    """``network``'s float32 outputs for ``inputs`` in inference mode, a batch at a time.
+
+    Unlike ``predict``, which traces a graph for every new model, this makes TensorFlow warn of nothing
+    when a notebook judges several networks in a row."""
+    starts = range(0, len(inputs), batch_size)
+    return np.concatenate([np.asarray(network(inputs[start: start + batch_size], training=False), np.float32)
+                           for start in starts])
+
+
 def generate(generator, count: int, seed: int = 0, batch_size: int = 500, distribution: str = "normal") -> np.ndarray:
     """``count`` images in [-1, 1] from ``noise(count, ..., seed, distribution)``: the same seed, the same images."""
-    latent = noise(count, generator.input_shape[-1], seed, distribution)
-    return generator.predict(latent, batch_size=batch_size, verbose=0)
+    return run_in_batches(generator, noise(count, generator.input_shape[-1], seed, distribution), batch_size)
 
 
 def lerp(start, end, fraction: float) -> np.ndarray:
@@ -64,7 +73,7 @@ def principal_directions(generator, count: int = 6, samples: int = 1000, seed: i
     if not 1 <= count <= min(noise_dim, samples):
         raise ValueError(f"count must be between 1 and {min(noise_dim, samples)} (noise size, samples), not {count}")
     latent = noise(samples, noise_dim, seed)
-    images = generator.predict(latent, batch_size=250, verbose=0).reshape(samples, -1).astype(np.float64)
+    images = run_in_batches(generator, latent, 250).reshape(samples, -1).astype(np.float64)
     images -= images.mean(axis=0)
     left, singular_values, _ = np.linalg.svd(images, full_matrices=False)
     scores = left[:, :count] * singular_values[:count]

@@ -29,9 +29,10 @@ def test_the_estimate_times_the_package_training_step_and_scales_it_to_the_run(t
     assert slow.hardware in str(slow) and format_duration(slow.total_seconds) in str(slow)
 
 
-def test_the_estimate_uses_the_configured_steps_per_epoch(tiny_config):
+def test_the_estimate_uses_the_configured_steps_per_epoch(tiny_config, recwarn):
     images = np.random.default_rng(0).integers(0, 256, (160, 28, 28), dtype=np.uint8)
     estimate = estimate_training_time(tiny_config.replace(steps_per_epoch=7), images, epochs=2, steps=2)
+    assert not [str(warning.message) for warning in recwarn], "a reader sees these under the estimate"
     assert estimate.steps_per_epoch == 7 and estimate.seconds_per_epoch == pytest.approx(7 * estimate.seconds_per_step)
 
 
