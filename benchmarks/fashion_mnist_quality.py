@@ -99,7 +99,7 @@ def helper_trainer(name: str, changes: dict):
             **({"notebook 01, G without averaging": gan.generator} if gan.averaged_generator is not None else {}),
         }))
         gan.fit(training_dataset(images, config), epochs=epochs, steps_per_epoch=batches_per_epoch(len(images), config),
-                shuffle=False, verbose=0, callbacks=[callback])  # the dataset shuffles by (seed, pass)
+                verbose=0, callbacks=[callback])
     return train
 
 

@@ -55,8 +55,8 @@ def helper_pass(config, images, steps: int):
 
     def one_pass() -> float:
         nonlocal epochs_done
-        gan.fit(dataset, initial_epoch=epochs_done, epochs=epochs_done + 1, steps_per_epoch=steps, shuffle=False,
-                verbose=0, callbacks=[timer])
+        gan.fit(dataset, initial_epoch=epochs_done, epochs=epochs_done + 1, steps_per_epoch=steps, verbose=0,
+                callbacks=[timer])
         epochs_done += 1
         return timer.seconds
 

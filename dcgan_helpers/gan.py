@@ -59,6 +59,11 @@ class DCGAN(keras.Model):
         self.built = True  # both networks are built; fit must not trace call() with a training batch
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
 
+    def fit(self, *args, shuffle=False, **kwargs):
+        """``keras.Model.fit``, with ``shuffle=False`` by default: the training stream shuffles itself by
+        (seed, pass), and for a dataset Keras ignores ``shuffle=True`` and warns the reader that it did."""
+        return super().fit(*args, shuffle=shuffle, **kwargs)
+
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
         """Attach one Adam per network (wrapped for loss scaling under float16) and build both.
 

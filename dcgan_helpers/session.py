@@ -255,7 +255,6 @@ class Session:
                 initial_epoch=start_epoch,
                 epochs=start_epoch + epochs,
                 steps_per_epoch=steps_per_epoch,
-                shuffle=False,  # the stream shuffles by (seed, pass); for a dataset Keras ignores shuffle (or warns)
                 verbose=verbose,
                 callbacks=[
                     TerminateOnNaNLosses(),

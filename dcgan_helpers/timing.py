@@ -72,8 +72,8 @@ def estimate_training_time(config: GANConfig, images, epochs: int, steps: int = 
     gan = build_dcgan(config, strategy or default_strategy())
     clock = _StepClock()
     started = time.perf_counter()
-    gan.fit(training_dataset(images, config), epochs=1, steps_per_epoch=warmup_steps + steps, shuffle=False,
-            verbose=0, callbacks=[clock])  # the stream is shuffled already; for a dataset Keras warns of shuffle
+    gan.fit(training_dataset(images, config), epochs=1, steps_per_epoch=warmup_steps + steps, verbose=0,
+            callbacks=[clock])
     first_time = clock.ticks[0][1]
     (warm_index, warm_time), (last_index, last_time) = clock.ticks[warmup_steps // per_call - 1], clock.ticks[-1]
     seconds_per_step = (last_time - warm_time) / (last_index - warm_index)
