@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 COLAB_VENV := .venv-colab
 COLAB_INSTALLED := $(COLAB_VENV)/.installed
 
-.PHONY: lab test test-colab lint benchmark clean
+.PHONY: lab test test-fast test-colab lint benchmark clean
 
 # Reinstall whenever pyproject.toml changes (new dependency, new version range).
 $(INSTALLED): pyproject.toml
@@ -21,6 +21,9 @@ lab: $(INSTALLED)  ## start JupyterLab on the notebooks
 
 test: $(INSTALLED)  ## the whole test suite, lint included
 	$(BIN)/python -m pytest
+
+test-fast: $(INSTALLED)  ## the everyday loop: all but the browser and the slow tests (markers in pyproject.toml)
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 # Colab's own package versions (.ci/colab-packages.txt), without this package: the setup cell adds it.
 $(COLAB_INSTALLED): .ci/colab-packages.txt

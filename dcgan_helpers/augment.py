@@ -12,6 +12,8 @@ brightness and contrast at half their range (±0.25 instead of ±0.5, ×0.75-1.2
 
 import tensorflow as tf
 
+__all__ = ["augment"]
+
 MAX_SHIFT = 0.125  # shifts go up to 1/8 of the image side, as in DiffAugment
 
 

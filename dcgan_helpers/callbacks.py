@@ -1,18 +1,19 @@
-"""Keras callbacks that run beside ``DCGAN.fit``: divergence stop, sample grids, checkpoints, live dashboard."""
+"""Keras callbacks that run beside ``DCGAN.fit`` and write nothing: divergence stop, live dashboard, stop request.
+
+The end of an epoch, which writes the session, is ``records.EpochEnd``.
+"""
 
 import math
 import time
-from pathlib import Path
 
 import keras
-import numpy as np
 
-from .checkpoint import BestGenerator
 from .errors import TrainingDiverged, TrainingStopped
-from .files import epoch_file_name, epoch_files
 from .gan import METRIC_NAMES
 from .images import image_grid
-from .viz import dashboard_png, gif_from_files, save_image
+from .viz import dashboard_png
+
+__all__ = ["LiveDashboard", "StopWhenAsked", "TerminateOnNaNLosses"]
 
 
 class TerminateOnNaNLosses(keras.callbacks.TerminateOnNaN):
@@ -30,50 +31,6 @@ class TerminateOnNaNLosses(keras.callbacks.TerminateOnNaN):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
                 raise TrainingDiverged(self.epoch_number, name, float(value))
-
-
-class SampleGrid(keras.callbacks.Callback):
-    """After each epoch, draw the same fixed noise through G into ``samples/epoch_XXXX.png``
-    and rebuild the progress GIF from every grid so far."""
-
-    def __init__(self, noise, samples_dir, gif_path):
-        super().__init__()
-        self.noise = noise
-        self.samples_dir = Path(samples_dir)
-        self.gif_path = Path(gif_path)
-
-    def on_epoch_end(self, epoch, logs=None):
-        images = self.model.sampling_generator(self.noise, training=False)
-        save_image(self.samples_dir / epoch_file_name(epoch + 1, ".png"), image_grid(images))
-        gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
-
-
-class Checkpointer(keras.callbacks.Callback):
-    """After each epoch, hand the finished epoch to the session, which saves it as its new resume point.
-
-    The best generator saved with it is the ``metric``'s newest, else the one the session resumed with.
-    """
-
-    def __init__(self, session, start_epoch: int, start_step: int, steps_per_epoch: int, preview_noise,
-                 metric: "MetricCallback | None" = None, best: BestGenerator | None = None):
-        super().__init__()
-        self.session = session
-        self.start_epoch, self.start_step, self.steps_per_epoch = start_epoch, start_step, steps_per_epoch
-        self.preview_noise = preview_noise
-        self.metric, self.best = metric, best
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        epoch_number = epoch + 1
-        step = self.start_step + (epoch_number - self.start_epoch) * self.steps_per_epoch
-        seconds = time.perf_counter() - self.epoch_started
-        logs = logs or {}
-        extra = {self.metric.name: logs[self.metric.name]} if self.metric and self.metric.name in logs else {}
-        if self.metric:
-            self.best = self.metric.best_generator
-        self.session.save_epoch(self.model, epoch_number, step, logs, seconds, self.preview_noise, extra, self.best)
 
 
 class LiveDashboard(keras.callbacks.Callback):
@@ -157,44 +114,3 @@ class StopWhenAsked(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.event.is_set():
             raise TrainingStopped(self.epoch_number, batch + 1)
-
-
-class MetricCallback(keras.callbacks.Callback):
-    """Every ``every`` epochs, score ``samples`` images drawn from fixed noise and keep the best generator.
-
-    ``score(images) -> float`` judges images in [-1, 1]; lower is better (a Fréchet distance, KID).
-    The value goes into the epoch's logs under ``name`` (and so into ``history.csv``); whenever it
-    beats every earlier value, the weights samples come from (G's moving average when one is kept)
-    become ``best_generator``, which the session stores in the epoch's checkpoint and exports as
-    ``best_generator.keras`` with ``best.json`` naming the epoch, because DCGAN samples often get
-    worse late in training.
-    """
-
-    def __init__(self, score, name: str = "fid", every: int = 1, samples: int = 10_000, seed: int = 0):
-        super().__init__()
-        if every < 1 or samples < 1:
-            raise ValueError(f"every and samples must be at least 1, not {every} and {samples}")
-        self.score, self.name = score, name
-        self.every, self.samples, self.seed = every, samples, seed
-        self.best_generator: BestGenerator | None = None  # the session sets the one its checkpoint holds
-
-    def best(self) -> dict | None:
-        """``{"epoch", "metric", "value", "samples"}`` of the best generator so far, if any."""
-        return self.best_generator.record if self.best_generator else None
-
-    def on_train_begin(self, logs=None):
-        record = self.best()
-        self.best_value = record["value"] if record and record["metric"] == self.name else math.inf
-
-    def on_epoch_end(self, epoch, logs=None):
-        epoch_number = epoch + 1
-        if epoch_number % self.every:
-            return
-        value = float(self.score(np.asarray(self.model.sample(self.samples, self.seed), np.float32)))
-        if logs is not None:
-            logs[self.name] = value
-        if value < self.best_value:
-            self.best_value = value
-            record = {"epoch": epoch_number, "metric": self.name, "value": value, "samples": self.samples}
-            weights = [variable.numpy() for variable in self.model.sampling_generator.weights]
-            self.best_generator = BestGenerator(record, weights)

@@ -22,6 +22,8 @@ from .image_cache import PreparedImages
 from .image_folder import DAMAGED_MEMBER, original_photos, prepared_images
 from .locations import dataset_search_dirs, download_dir
 
+__all__ = ["ARCHIVE_NAME", "FOLDER_NAME", "IMAGE_FOLDER", "MIRRORS", "celeba_photos", "download_celeba", "load_celeba"]
+
 FOLDER_NAME = "celeba"
 ARCHIVE_NAME = "img_align_celeba.zip"
 IMAGE_FOLDER = "img_align_celeba"

@@ -22,6 +22,9 @@ import numpy as np
 from .errors import SessionError
 from .files import atomic_path, epoch_file_name, epoch_files
 
+__all__ = ["BestGenerator", "checkpoint_best", "checkpoint_epochs", "checkpoint_name", "restore_checkpoint",
+           "restore_generator", "save_checkpoint"]
+
 
 def checkpoint_name(epoch: int) -> str:
     return epoch_file_name(epoch, ".npz")
@@ -51,7 +54,9 @@ def _split_optimizer(optimizer):
     """
     loss_scale = []
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer, loss_scale = optimizer.inner_optimizer, list(optimizer._variables)
+        inner = {id(variable) for variable in optimizer.inner_optimizer.variables}
+        loss_scale = [variable for variable in optimizer.variables if id(variable) not in inner]
+        optimizer = optimizer.inner_optimizer
     return [variable for variable in optimizer.variables if variable.name != "learning_rate"], loss_scale
 
 

@@ -1,4 +1,4 @@
-"""The ``dcgan`` command line: ``dcgan train``, ``dcgan generate`` and ``dcgan evaluate``.
+"""The ``dcgan`` command line: ``dcgan train``, ``generate``, ``evaluate``, ``export`` and ``sample``.
 
 Usage errors (unknown dataset or key, bad resume point, wrong noise size, missing data) exit
 with status 2 and one sentence on stderr, before anything is written. The modules that import
@@ -6,13 +6,14 @@ TensorFlow are imported inside the commands, once ``main`` has started TensorFlo
 """
 
 import argparse
-import contextlib
 import os
 import sys
 from pathlib import Path
 
 from .config import parse_assignments
 from .errors import TrainingDiverged, UsageError, WorkerLost
+
+__all__ = ["build_parser", "main"]
 
 
 def start_tensorflow_quietly() -> None:
@@ -102,6 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
     evaluate.set_defaults(run=run_evaluate)
 
+    export = commands.add_parser(
+        "export", help="write a session's generator into one file to share",
+        description="Write the generator of session TRAINING (weights, config, record, checksum) into FILE, which "
+        "dcgan sample and pretrained.load read without the session.",
+    )
+    add_session_arguments(export, DATASETS)
+    export.add_argument("--best", action="store_true", help="export the best generator a metric kept")
+    export.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
+    export.add_argument("file", type=Path, metavar="FILE", help="the file to write, e.g. my_generator.npz")
+    export.set_defaults(run=run_export)
+
+    sample = commands.add_parser(
+        "sample", help="write images from a shipped or exported generator, without a session",
+        description="Write NUM images from GENERATOR: the name of a generator shipped with the package "
+        "(fashion_mnist) or a file written by dcgan export.",
+    )
+    sample.add_argument("--out", type=Path, default=Path("samples"), metavar="DIR",
+                        help="folder for the images (default: samples/)")
+    sample.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
+    sample.add_argument("generator", metavar="GENERATOR", help="fashion_mnist, or a file from dcgan export")
+    sample.add_argument("num", type=positive_int, metavar="NUM", help="number of images to write")
+    sample.set_defaults(run=run_sample)
+
     return parser
 
 
@@ -112,66 +136,24 @@ def add_session_arguments(command, datasets) -> None:
                          help="where sessions live (default: $DCGAN_RUNS_DIR, else runs/)")
 
 
-def training_images(args, config):
-    """The images the session trains on, checked against its config (the subset comes from the config)."""
-    from .datasets import load_images
-    from .pipeline import check_images
-
-    return check_images(load_images(args.dataset, args.data_dir, config.image_size, config.data_filter, config.crop),
-                        config)
-
-
-def prepare_session(args, locks: contextlib.ExitStack):
-    """The session to train and its images, everything checked before anything is written.
-
-    The session is locked (until ``locks`` closes) before its config changes, so that a second trainer
-    of the same session is refused before it alters anything.
-    """
-    from .datasets import preset
-    from .session import Session
-
-    overrides = parse_assignments(args.overrides)
-    if "dataset" in overrides:
-        raise UsageError("choose the dataset with --dataset, not --set dataset=...")
-    starting_config = preset(args.dataset)  # also rejects an unknown dataset before anything else
-    if args.offset is None:
-        config = starting_config.replace(**overrides)
-        Session.refuse_existing(args.dataset, args.training, args.runs_dir)
-        images = training_images(args, config)
-        session = Session.create(config, args.runs_dir, number=args.training)
-        locks.enter_context(session.locked())
-        return session, images
-    session = Session.open(args.dataset, args.training, args.runs_dir)
-    session.check_resume_point(args.offset)
-    config = session.config.replace(**overrides)
-    session.check_config_change(config)
-    locks.enter_context(session.locked())  # before loading data, so that a second trainer is refused at once
-    session.check_resume_point(args.offset)  # the holder of the lock may have moved on meanwhile
-    images = training_images(args, config)
-    session.update_config(config)
-    return session, images
-
-
 def run_train(args) -> None:
     import tensorflow as tf
 
     from .cluster import describe_worker, session_for_this_worker, strategy_from_environment, worker_index
     from .device import describe
+    from .session import Session
 
     strategy = strategy_from_environment()  # first: it starts this worker's server before other TensorFlow work
     if strategy is not None:
         print(describe_worker(strategy), flush=True)
-    images = None
 
-    def open_session():
-        nonlocal images
-        session, images = prepare_session(args, locks)
-        return session
+    def prepare():
+        return Session.prepare(args.dataset, args.training, resume_from=args.offset,
+                               overrides=parse_assignments(args.overrides), data_dir=args.data_dir,
+                               runs_dir=args.runs_dir)
 
-    with contextlib.ExitStack() as locks, session_for_this_worker(strategy, open_session) as session:
+    with session_for_this_worker(strategy, prepare, args.data_dir) as (session, images):
         config = session.config
-        if images is None:  # a worker other than the chief: the chief's session decided the config
-            images = training_images(args, config)
         print(describe(config, strategy))
         chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
         print(f"{len(images):,} training images{chosen_by}")
@@ -190,10 +172,7 @@ def run_train(args) -> None:
 
 
 def run_generate(args) -> None:
-    from .images import to_uint8, without_gray_channel
-    from .latent import generate
     from .session import Session
-    from .viz import save_image
 
     session = Session.open(args.dataset, args.training, args.runs_dir)
     generator = session.load_generator()
@@ -203,12 +182,35 @@ def run_generate(args) -> None:
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    images = generate(generator, args.num, args.seed, distribution=session.config.noise_distribution)
-    images = without_gray_channel(to_uint8(images))
-    out = args.out or session.path / "generated"
+    write_images(generator, args.num, args.seed, session.config.noise_distribution,
+                 args.out or session.path / "generated")
+
+
+def write_images(generator, count: int, seed: int, distribution: str, out: Path) -> None:
+    from .images import to_uint8, without_gray_channel
+    from .latent import generate
+    from .viz import save_image
+
+    images = without_gray_channel(to_uint8(generate(generator, count, seed, distribution=distribution)))
     for index, image in enumerate(images):
         save_image(out / f"image_{index:04d}.png", image)
     print(f"wrote {len(images)} images to {out}")
+
+
+def run_export(args) -> None:
+    from .pretrained import export, read
+    from .session import Session
+
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    path = export(session, args.file, best=args.best)
+    print(f"wrote {read(path).describe()} to {path}")
+
+
+def run_sample(args) -> None:
+    from .pretrained import read
+
+    held = read(args.generator)
+    write_images(held.generator(), args.num, args.seed, held.config.noise_distribution, args.out)
 
 
 def run_evaluate(args) -> None:

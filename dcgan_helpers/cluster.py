@@ -16,9 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from .checkpoint import checkpoint_name
-from .device import grow_gpu_memory, spans_several_workers
+from .device import gpus, spans_several_workers
 from .errors import UsageError
-from .session import Session
+from .session import Session, training_images
+
+__all__ = ["describe_worker", "pack_session", "session_for_this_worker", "strategy_from_environment", "worker_index"]
 
 
 def strategy_from_environment() -> tf.distribute.Strategy | None:
@@ -29,7 +31,7 @@ def strategy_from_environment() -> tf.distribute.Strategy | None:
     """
     if not os.environ.get("TF_CONFIG"):
         return None
-    grow_gpu_memory()  # before the strategy takes hold of the GPUs
+    gpus()  # the first question asked of the devices turns on memory growth, before the strategy holds them
     try:
         return tf.distribute.MultiWorkerMirroredStrategy()
     except (ValueError, KeyError) as error:
@@ -86,7 +88,7 @@ def pack_session(session: Session) -> bytes:
         archive.write(session.path / "config.json", str(relative / "config.json"))
         if session.last_epoch:
             name = checkpoint_name(session.last_epoch)
-            archive.write(session.checkpoints_dir / name, str(relative / "checkpoints" / name))
+            archive.write(session.files.checkpoint(session.last_epoch), str(relative / "checkpoints" / name))
     return buffer.getvalue()
 
 
@@ -102,26 +104,30 @@ REFUSED = b"refused:"
 
 
 @contextlib.contextmanager
-def session_for_this_worker(strategy: tf.distribute.Strategy | None, open_session):
-    """The session this worker trains.
+def session_for_this_worker(strategy: tf.distribute.Strategy | None, prepare, data_dir=None):
+    """``(session, images)`` this worker trains.
 
-    Without several workers, and on the chief, ``open_session()``. On every other worker, a temporary
-    copy of the chief's session (config and newest checkpoint), removed when the block ends. When the
-    chief cannot open its session it tells the others, which raise ``UsageError`` instead of waiting.
+    Without several workers, and on the chief, what ``prepare()`` (a ``Session.prepare`` context) yields.
+    On every other worker, a temporary copy of the chief's session (config and newest checkpoint),
+    removed when the block ends, with the images its config names. When the chief cannot prepare its
+    session it tells the others, which raise ``UsageError`` instead of waiting.
     """
     if not spans_several_workers(strategy):
-        yield open_session()
+        with prepare() as prepared:
+            yield prepared
     elif worker_index(strategy) == 0:
-        try:
-            session = open_session()
-        except Exception as error:
-            broadcast_bytes(strategy, REFUSED + str(error).encode())
-            raise
-        broadcast_bytes(strategy, pack_session(session))
-        yield session
+        with contextlib.ExitStack() as stack:
+            try:
+                session, images = stack.enter_context(prepare())
+            except Exception as error:
+                broadcast_bytes(strategy, REFUSED + str(error).encode())
+                raise
+            broadcast_bytes(strategy, pack_session(session))
+            yield session, images
     else:
         payload = broadcast_bytes(strategy, None)
         if payload.startswith(REFUSED):
             raise UsageError(f"worker 0 did not start training: {payload.removeprefix(REFUSED).decode()}")
         with tempfile.TemporaryDirectory(prefix="dcgan-worker-") as scratch:
-            yield unpack_session(payload, scratch)
+            session = unpack_session(payload, scratch)
+            yield session, training_images(session.config, data_dir)

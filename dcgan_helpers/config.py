@@ -11,6 +11,8 @@ from pathlib import Path
 from .errors import ConfigError
 from .files import write_text_atomically
 
+__all__ = ["CELEBA_CROP_SIZES", "GANConfig", "MODEL_SHAPING_KEYS", "PAPER_DESIGN", "parse_assignments"]
+
 ARCHITECTURES = ("radford", "paper", "dense")  # see models.py
 NOISE_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or z ~ U(-1, 1)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
@@ -139,10 +141,6 @@ class GANConfig:
         """A copy with some values changed; unknown names are rejected."""
         _reject_unknown(changes)
         return dataclasses.replace(self, **changes)
-
-    def with_overrides(self, assignments) -> "GANConfig":
-        """A copy with ``KEY=VALUE`` strings (as given to ``--set``) applied."""
-        return self.replace(**parse_assignments(assignments))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

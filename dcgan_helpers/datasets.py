@@ -18,6 +18,8 @@ from .hands import load_hands, parse_filter
 from .image_folder import load_image_folder
 from .images import with_channel_axis
 
+__all__ = ["DATASETS", "Dataset", "dataset", "load_images", "preset"]
+
 
 @dataclass(frozen=True)
 class Dataset:

@@ -11,21 +11,26 @@ import tensorflow as tf
 
 from .config import GANConfig
 
+__all__ = ["cpu_has_native_bfloat16", "default_strategy", "describe", "describe_setup", "dtype_policy",
+           "gpu_available", "gpu_compute_capability", "gpu_has_fast_float16", "gpus", "hardware_name",
+           "runs_natively", "spans_several_workers", "steps_per_execution", "tpu_available", "uses_loss_scaling",
+           "uses_xla"]
+
 
 @functools.cache
 def gpus() -> tuple:
-    """The GPUs TensorFlow sees."""
-    return tuple(tf.config.list_physical_devices("GPU"))
+    """The GPUs TensorFlow sees, each set to take memory as needed instead of all at once.
 
-
-def grow_gpu_memory() -> None:
-    """Let TensorFlow take GPU memory as needed instead of all at once, so a notebook can share the GPU
-    with another kernel or with the ``dcgan`` command it runs. It must come before anything runs on
-    the GPU, so building a network and ``Session.train`` call it first; a GPU already in use keeps its
-    setting."""
-    for gpu in gpus():
+    This is the first question asked of the devices (building a network, choosing a strategy or a
+    precision), so memory growth is switched on here, once, before anything runs on a GPU: a notebook
+    can then share the GPU with another kernel or with the ``dcgan`` command it runs. A GPU already in
+    use keeps its setting.
+    """
+    found = tuple(tf.config.list_physical_devices("GPU"))
+    for gpu in found:
         with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
+    return found
 
 
 @functools.cache
@@ -121,11 +126,12 @@ def dtype_policy(config: GANConfig) -> str:
     bfloat16 instructions, float32 elsewhere (emulated half precision is slower than float32).
     Variables stay float32 in every case.
     """
+    on_gpu = gpu_available()  # asked first even when the config decides: see ``gpus``
     if config.precision is not None:
         return config.precision
     if tpu_available():
         return "mixed_bfloat16"  # TPUs compute in bfloat16 natively
-    if gpu_available():
+    if on_gpu:
         return "mixed_float16" if gpu_has_fast_float16() else "float32"
     return "mixed_bfloat16" if cpu_has_native_bfloat16() else "float32"
 

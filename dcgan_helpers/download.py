@@ -34,6 +34,8 @@ from .errors import DataFormatError, DataNotFoundError
 from .files import write_text_atomically
 from .locations import writable_folder
 
+__all__ = ["DownloadError", "Mirror", "download", "fetch_first", "google_drive_url"]
+
 CHUNK_BYTES = 1 << 20
 
 

@@ -1,5 +1,8 @@
 """Exceptions for mistakes a user can fix; the command line turns them into exit status 2."""
 
+__all__ = ["ConfigError", "DataFormatError", "DataNotFoundError", "SessionError", "TrainingDiverged",
+           "TrainingStopped", "UsageError", "WorkerLost"]
+
 
 class UsageError(Exception):
     """A problem with the user's input; the message says what was expected and how to fix it."""

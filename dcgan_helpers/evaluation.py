@@ -12,6 +12,8 @@ from .latent import generate
 from .locations import download_dir
 from .session import Session
 
+__all__ = ["evaluate_session"]
+
 REFERENCE_IMAGES = 10_000  # real images whose InceptionV3 features are the reference
 
 

@@ -21,6 +21,9 @@ from .files import atomic_path, write_text_atomically
 from .images import to_float, with_channel_axis
 from .metrics import class_coverage, feature_statistics, frechet_distance_from_statistics
 
+__all__ = ["FashionMNISTJudge", "QualityReport", "accuracy", "as_classifier_input", "load_classifier", "main",
+           "save_classifier", "shipped_report", "train_classifier"]
+
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 WEIGHTS_PATH = ASSETS_DIR / "fashion_mnist_classifier.npz"
 REPORT_PATH = ASSETS_DIR / "fashion_mnist_classifier.json"  # how the shipped weights were trained, and how well

@@ -8,6 +8,8 @@ import numpy as np
 from .errors import DataFormatError, DataNotFoundError, UsageError
 from .locations import dataset_search_dirs, keras_cache_dir
 
+__all__ = ["FASHION_MNIST_CLASSES", "MAX_IDX_BYTES", "load_fashion_mnist", "read_idx"]
+
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),

@@ -6,6 +6,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+__all__ = ["atomic_path", "epoch_file_name", "epoch_files", "write_text_atomically"]
+
 
 def _read_umask() -> int:
     mask = os.umask(0)

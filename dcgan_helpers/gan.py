@@ -13,7 +13,13 @@ from .latent import generate, run_in_batches
 from .models import build_discriminator, build_generator
 from .pipeline import FAKE_AUGMENT_DRAWS, LABEL_SWAP_DRAWS, REAL_AUGMENT_DRAWS
 
+__all__ = ["DCGAN", "KERAS_INTERNALS", "METRIC_NAMES", "build_dcgan", "discriminator_loss", "generator_loss",
+           "mean_discriminator_output", "weight_decay_penalty"]
+
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+# The private Keras names DCGAN relies on (see "Private Keras" in the class), as (owner, name).
+KERAS_INTERNALS = (("keras.src.backend.tensorflow.trainer.TensorFlowTrainer", "_maybe_symbolic_build"),
+                   ("keras.layers.Layer", "built"))
 
 
 def discriminator_loss(real_logits, fake_logits, real_targets, fake_targets):
@@ -56,7 +62,7 @@ class DCGAN(keras.Model):
         self.averaged_generator = averaged_generator  # G's moving average (config.ema_decay > 0), else None
         self.config = config
         self.noise_dim = generator.input_shape[-1]
-        self.built = True  # both networks are built; fit must not trace call() with a training batch
+        self.built = True  # see "Private Keras" below
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
 
     def fit(self, *args, shuffle=False, **kwargs):
@@ -87,12 +93,16 @@ class DCGAN(keras.Model):
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
+    # Private Keras: the package's only reaches into Keras' internals, written against Keras 3.10 to 3.15.
+    # tests/test_keras_internals.py fails when a Keras release moves one of them (KERAS_INTERNALS).
+    #
+    # 1. ``built = True`` (in ``__init__``): both networks and both optimizers are built by ``build_dcgan``;
+    #    an unbuilt model would make Keras trace ``call`` with a training batch to build it.
+    # 2. ``_maybe_symbolic_build``, called by the TensorFlow trainer's ``fit`` under a distribution
+    #    strategy, is made to do nothing: Keras would average a first batch over the replicas to build
+    #    the model, which fails under MultiWorkerMirroredStrategy for a batch that is a tuple of tensors.
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Nothing to build: ``build_dcgan`` builds both networks and both optimizers before ``fit``.
-
-        (Keras would average a first batch over the replicas to build an unbuilt model, which fails
-        under MultiWorkerMirroredStrategy for a batch that is a tuple of tensors.)
-        """
+        """Nothing to build: ``build_dcgan`` builds both networks and both optimizers before ``fit``."""
 
     @property
     def metrics(self):

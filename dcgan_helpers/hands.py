@@ -23,6 +23,9 @@ from .image_cache import PreparedImages
 from .image_folder import original_photos, prepared_images
 from .locations import dataset_search_dirs
 
+__all__ = ["ARCHIVE_NAME", "FOLDER_NAME", "IMAGE_FOLDER", "find_hands", "hand_photo", "load_hands", "matches",
+           "parse_filter", "read_hand_info"]
+
 FOLDER_NAME = "hands"
 IMAGE_FOLDER = "Hands"
 ARCHIVE_NAME = "Hands.zip"

@@ -24,6 +24,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import ConfigError, DataFormatError
 from .files import atomic_path, write_text_atomically
 
+__all__ = ["LoadReport", "PreparedImages", "cached_images", "fingerprint", "prepare_image", "printable", "square"]
+
 SQUARE_METHODS = ("crop", "pad")
 CHUNK_IMAGES = 256
 MANIFEST_VERSION = 2  # 2: the fingerprint covers sizes and modification times; left-out files are listed

@@ -14,6 +14,8 @@ from .errors import DataFormatError, DataNotFoundError
 from .image_cache import PreparedImages, cached_images, fingerprint, printable
 from .locations import cache_dir_for
 
+__all__ = ["DAMAGED_MEMBER", "MAX_IMAGE_BYTES", "load_image_folder", "original_photos", "prepared_images"]
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 MAX_IMAGE_BYTES = 64 << 20  # no photo is larger; a bigger file or zip member is refused unread (a zip bomb)
 READ_CHUNK_BYTES = 1 << 20

@@ -7,6 +7,8 @@ generator's tanh. Every conversion between the two goes through this module.
 import numpy as np
 import tensorflow as tf
 
+__all__ = ["enlarge", "image_grid", "screen_scale", "to_float", "to_uint8", "with_channel_axis", "without_gray_channel"]
+
 SCREEN_PIXELS = 256  # images are enlarged to about this size on screen
 
 

@@ -22,6 +22,9 @@ from .files import atomic_path
 from .images import to_float, with_channel_axis
 from .metrics import feature_statistics, frechet_distance_from_statistics, kernel_distance
 
+__all__ = ["FEATURE_COUNT", "InceptionFeatures", "InceptionScores", "check_sample_count", "inception_input",
+           "inception_scores", "reference_features"]
+
 INPUT_SIZE = 299
 FEATURE_COUNT = 2048
 RECOMMENDED_SAMPLES = 10_000

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+__all__ = ["concept_vector", "generate", "interpolate", "lerp", "noise", "principal_directions", "run_in_batches",
+           "slerp"]
+
 
 def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal") -> np.ndarray:
     """``count`` latent vectors from N(0, 1) (``"normal"``) or U(-1, 1) (``"uniform"``, as the DCGAN

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from .errors import UsageError
 
+__all__ = ["DEBIAN_DATASETS_DIR", "DRIVE_MOUNT", "PACKAGE_PARENT", "cache_dir_for", "data_root",
+           "dataset_search_dirs", "download_dir", "home_folder", "keras_cache_dir", "runs_root", "source_checkout",
+           "use_drive", "writable_folder"]
+
 DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")  # where Debian's dataset-* packages install
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # a source checkout's top folder, or site-packages
 PROJECT_NAME = "dcgan-helpers"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import SessionError
 
+__all__ = ["SessionLock"]
+
 
 class SessionLock:
     """``with SessionLock(folder, "session 3 of celeba64"):`` or raise SessionError naming the holder."""

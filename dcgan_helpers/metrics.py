@@ -6,6 +6,9 @@ import numpy as np
 
 from .errors import UsageError
 
+__all__ = ["class_coverage", "feature_statistics", "frechet_distance", "frechet_distance_from_statistics",
+           "kernel_distance", "nearest_neighbours", "polynomial_kernel", "squared_mmd_unbiased"]
+
 
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of (N, D) features in float64; needs more samples than dimensions."""

@@ -28,7 +28,9 @@ import keras
 from keras import layers
 
 from .config import GANConfig
-from .device import dtype_policy, grow_gpu_memory
+from .device import dtype_policy
+
+__all__ = ["batch_norm", "build_discriminator", "build_generator", "layer_table", "weight_initializer"]
 
 
 def weight_initializer():
@@ -83,7 +85,6 @@ def add_stride_one_layers(model: keras.Sequential, config: GANConfig, width: int
 
 def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
-    grow_gpu_memory()
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     widths = generator_widths(config)
@@ -131,7 +132,6 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
 
 def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
     """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits)."""
-    grow_gpu_memory()
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     biases = config.architecture != "paper"

@@ -13,6 +13,9 @@ from .config import GANConfig
 from .errors import DataFormatError, UsageError
 from .images import to_float, with_channel_axis
 
+__all__ = ["AUGMENT_DRAWS", "DRAWS_PER_IMAGE", "FAKE_AUGMENT_DRAWS", "LABEL_SWAP_DRAWS", "REAL_AUGMENT_DRAWS",
+           "batches_per_epoch", "check_images", "make_dataset", "training_dataset"]
+
 # The uniform numbers a training step draws per image, as columns of its ``draws`` (batch, DRAWS_PER_IMAGE):
 LABEL_SWAP_DRAWS = slice(0, 2)  # below config.label_noise: swap the real target, swap the fake target
 AUGMENT_DRAWS = 4  # one augmentation: brightness, contrast, vertical shift, horizontal shift

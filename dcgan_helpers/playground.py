@@ -12,6 +12,8 @@ from .config import GANConfig
 from .errors import TrainingStopped, UsageError
 from .widgets import Shown
 
+__all__ = ["Playground"]
+
 
 class Playground(Shown):
     """Try hyperparameters: set them, press Start, watch samples and curves live, Stop at any time.
@@ -119,7 +121,7 @@ class Playground(Shown):
         from .callbacks import StopWhenAsked
 
         try:
-            session.train(self.images, epochs, live=show, refresh_seconds=self.refresh_seconds,
+            session.train(self.images, epochs, live=True, show=show, refresh_seconds=self.refresh_seconds,
                           callbacks=[StopWhenAsked(self.stop_requested)])
         except TrainingStopped as stopped:
             return "stopped", f"Stopped: {stopped}. Resume: <code>playground.session.train(images, EPOCHS)</code>."

@@ -17,6 +17,8 @@ from .errors import UsageError
 from .gan import build_dcgan
 from .pipeline import batches_per_epoch, training_dataset
 
+__all__ = ["TrainingEstimate", "estimate_training_time", "format_duration"]
+
 
 @dataclass(frozen=True)
 class TrainingEstimate:

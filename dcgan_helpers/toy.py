@@ -14,6 +14,10 @@ from keras import layers
 
 from .latent import noise
 
+__all__ = ["GENERATOR_LOSSES", "ToyGAN", "ToySettings", "gaussian_density", "generator_loss_and_gradient",
+           "jensen_shannon", "modes_covered", "optimal_discriminator", "plot_toy_state", "ring_of_gaussians",
+           "value_function"]
+
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 
 

@@ -9,6 +9,9 @@ import numpy as np
 from .files import atomic_path
 from .images import to_uint8, without_gray_channel
 
+__all__ = ["dashboard_png", "gif_from_files", "pictures", "plot_history", "png_bytes", "save_gif", "save_image",
+           "show_gif"]
+
 
 def pictures(generator, latent_vectors) -> np.ndarray:
     """uint8 images (count, height, width[, 3]) of a batch of latent vectors; grayscale loses its channel axis."""

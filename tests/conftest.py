@@ -1,43 +1,27 @@
-"""Shared fixtures: small datasets in the real Fashion-MNIST file layout, tiny configs, CLI runner."""
+"""Fixtures shared by the tests, and the markers that sort them (``pytest -m``; see pyproject.toml).
 
-import gzip
+Helpers the tests import live in ``tests/support/``; programs they run in subprocesses in ``tests/scripts/``.
+"""
+
 import os
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dcgan_helpers.datasets import preset  # noqa: E402
-
-REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-IN_CI = os.environ.get("CI") == "true"
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as a gzip-compressed IDX file, the format Fashion-MNIST is published in."""
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+from support.data import make_fashion_mnist_folder  # noqa: E402
+from support.paths import IN_CI, REAL_FASHION_MNIST  # noqa: E402
+from support.tiny import TINY_CONFIG, training_images  # noqa: E402
 
 
-def make_fashion_mnist_folder(folder: Path, train_count: int = 256, test_count: int = 64, seed: int = 0) -> Path:
-    """A folder with the four Fashion-MNIST .gz files holding simple synthetic garments."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    for prefix, count in (("train", train_count), ("t10k", test_count)):
-        labels = rng.integers(0, 10, count).astype(np.uint8)
-        images = np.zeros((count, 28, 28), np.uint8)
-        for image, label in zip(images, labels, strict=True):
-            top, height = 4 + label % 3, 12 + label
-            image[top: top + height, 6:22] = 80 + 17 * label
-        images = np.clip(images + rng.integers(0, 30, images.shape), 0, 255).astype(np.uint8)
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return folder
+def pytest_collection_modifyitems(items):
+    """A test that uses the real Fashion-MNIST is marked ``real_data`` (and ``slow``: it reads 60,000 images)."""
+    for item in items:
+        if "real_fashion_mnist" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_data)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -60,25 +44,31 @@ def real_fashion_mnist() -> Path:
 
 @pytest.fixture
 def tiny_config():
-    """The Fashion-MNIST preset shrunk so that an epoch takes a fraction of a second on a CPU.
-
-    One layer per resolution: after a few steps the preset's deeper G at width 8 still draws the same grey
-    for every z, so its epochs' sample grids (and GIF frames) would be identical.
-    """
-    return preset("fashion_mnist").replace(
-        generator_filters=8, discriminator_filters=8, batch_size=16, steps_per_epoch=2, preview_count=4,
-        layers_per_resolution=1,
-    )
+    """``support.tiny.TINY_CONFIG``: an epoch takes a fraction of a second on a CPU."""
+    return TINY_CONFIG
 
 
-TINY_OVERRIDES = [  # as tiny_config, one layer per resolution included
-    "--set", "generator_filters=8", "--set", "discriminator_filters=8", "--set", "batch_size=16",
-    "--set", "preview_count=4", "--set", "layers_per_resolution=1",
-]
+@pytest.fixture
+def images():
+    """Random images enough for a tiny session's steps."""
+    return training_images()
 
 
-def run_dcgan(*args, cwd: Path, env_extra=None, timeout=180) -> subprocess.CompletedProcess:
-    """Run the installed ``dcgan`` console script and capture what it prints."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
-    command = [str(Path(sys.executable).parent / "dcgan"), *map(str, args)]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+@pytest.fixture(scope="session")
+def trained_once(tmp_path_factory) -> Path:
+    """A tiny session trained for one epoch with a metric that scored 5.0, trained once for every test."""
+    from dcgan_helpers.session import Session
+
+    session = Session.create(TINY_CONFIG, tmp_path_factory.mktemp("trained_once"))
+    session.train(training_images(), 1, metric=session.metric(lambda images: 5.0, samples=8), verbose=0)
+    return session.path
+
+
+@pytest.fixture
+def scored_session(trained_once, tmp_path):
+    """A copy of ``trained_once`` for a test to read, resume or damage: its runs folder is ``tmp_path``."""
+    from dcgan_helpers.session import Session
+
+    copy = tmp_path / trained_once.parent.name / trained_once.name
+    shutil.copytree(trained_once, copy)
+    return Session(copy)

@@ -8,6 +8,8 @@ from dcgan_helpers.augment import augment
 from dcgan_helpers.gan import build_dcgan
 from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
 
+pytestmark = pytest.mark.kernel
+
 
 def pictures(count=3, size=16, channels=3, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (count, size, size, channels)).astype(np.float32)

@@ -3,13 +3,15 @@
 import re
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
+from support.paths import ROOT
 
 from dcgan_helpers.device import runs_natively
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_train_step_benchmark_prints_its_ratios():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "train_step.py"),
@@ -25,6 +27,8 @@ def test_train_step_benchmark_prints_its_ratios():
     assert len(re.findall(r"\d+\.\d% of peak", result.stdout)) == 4 - skipped
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_data_pipeline_benchmark_prints_pipeline_and_training_speed():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "data_pipeline.py"), "--images", "300", "--batches", "5",
@@ -36,6 +40,8 @@ def test_data_pipeline_benchmark_prints_pipeline_and_training_speed():
     assert ratio and int(ratio.group(1).replace(",", "")) > 0, result.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_fashion_mnist_quality_benchmark_summarises_every_configuration_over_seeds(real_fashion_mnist, tmp_path):
     results = tmp_path / "results.jsonl"
     command = [sys.executable, str(ROOT / "benchmarks" / "fashion_mnist_quality.py"), "--epochs", "1", "2",

@@ -9,7 +9,7 @@ import re
 
 import nbformat
 from keras import layers
-from test_project import ROOT
+from support.paths import ROOT
 
 from dcgan_helpers.config import PAPER_DESIGN
 from dcgan_helpers.datasets import preset

@@ -6,13 +6,12 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from conftest import TINY_OVERRIDES, run_dcgan
+from support.cli import run_dcgan, script_command
+from support.tiny import tiny_set
 
 from dcgan_helpers.cli import main
 from dcgan_helpers.session import Session
@@ -30,8 +29,10 @@ def session_files(workdir):
     return sorted(str(path.relative_to(workdir)) for path in workdir.rglob("*"))
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_train_resume_and_generate_as_in_the_readme(workdir):
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=5"]
+    tiny = tiny_set(steps_per_epoch=5)
     first = run_dcgan("train", "--dataset", "fashion_mnist", *tiny, 1, 2, cwd=workdir)
     assert first.returncode == 0, first.stderr
     assert "Epoch 2/2" in first.stdout  # Keras' progress output
@@ -42,9 +43,10 @@ def test_train_resume_and_generate_as_in_the_readme(workdir):
 
     session = Session.open("fashion_mnist", 1, workdir / "runs")
     assert [row["epoch"] for row in session.history()] == [1, 2, 3]
-    assert len(list(session.samples_dir.glob("epoch_*.png"))) == 3
-    assert iio.imread(session.gif_path, index=None).shape[0] == 3
-    gan, step, _ = session.restore()
+    assert len(list(session.files.samples_dir.glob("epoch_*.png"))) == 3
+    assert iio.imread(session.files.gif_path, index=None).shape[0] == 3
+    resume = session.restore()
+    gan, step = resume.gan, resume.step
     assert step == 15 and int(gan.generator_optimizer.iterations) == 15
     assert int(gan.discriminator_optimizer.iterations) == 15
 
@@ -61,7 +63,7 @@ def test_train_resume_and_generate_as_in_the_readme(workdir):
 
 
 def test_generate_writes_into_a_chosen_folder(workdir):
-    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=1", "3", "1"]) == 0
+    assert main(["train", *tiny_set(steps_per_epoch=1), "3", "1"]) == 0
     assert main(["generate", "--out", str(workdir / "pictures"), "3", "100", "5"]) == 0
     assert len(list((workdir / "pictures").glob("*.png"))) == 5
 
@@ -89,7 +91,7 @@ def test_usage_errors_exit_2_with_one_sentence_and_write_nothing(workdir, capsys
 
 
 def test_existing_sessions_are_never_overwritten_nor_resumed_wrongly(workdir, capsys):
-    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=1", "1", "2"]) == 0
+    assert main(["train", *tiny_set(steps_per_epoch=1), "1", "2"]) == 0
     capsys.readouterr()
     before = {path: path.stat().st_mtime_ns for path in workdir.rglob("*") if path.is_file()}
     for arguments, fragment in [
@@ -116,12 +118,12 @@ def test_the_same_seed_gives_the_same_images_through_sample_generate_and_the_com
     from dcgan_helpers.images import to_uint8
     from dcgan_helpers.latent import generate
 
-    assert main(["train", *TINY_OVERRIDES, "--set", "steps_per_epoch=2", "1", "1"]) == 0
+    assert main(["train", *tiny_set(steps_per_epoch=2), "1", "1"]) == 0
     assert main(["generate", "--seed", "5", "--out", "seed5", "1", "100", "6"]) == 0
     capsys.readouterr()
     written = np.stack([iio.imread(path) for path in sorted((workdir / "seed5").glob("*.png"))])
     session = Session.open("fashion_mnist", 1)
-    gan, _, _ = session.restore()
+    gan = session.restore().gan
     from_generate = to_uint8(generate(session.load_generator(), 6, seed=5))[..., 0]
     from_sample = to_uint8(gan.sample(6, seed=5))[..., 0]
     assert written.shape == (6, 28, 28)
@@ -131,7 +133,7 @@ def test_the_same_seed_gives_the_same_images_through_sample_generate_and_the_com
 
 
 def test_divergence_exits_1_naming_the_epoch(workdir, capsys):
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=2"]
+    tiny = tiny_set(steps_per_epoch=2)
     assert main(["train", *tiny, "1", "1"]) == 0
     capsys.readouterr()
     assert main(["train", "-r", "1", *tiny, "--set", "generator_learning_rate=1e30",
@@ -148,59 +150,25 @@ def check_session_continues(workdir, epochs_before: int, steps_per_epoch: int):
     history = session.history()
     assert [row["epoch"] for row in history] == list(range(1, epochs + 1))
     assert [row["step"] for row in history] == [steps_per_epoch * epoch for epoch in range(1, epochs + 1)]
-    assert len(list(session.samples_dir.glob("epoch_*.png"))) == epochs
-    assert iio.imread(session.gif_path, index=None).shape[0] == epochs
-    assert int(session.restore()[0].generator_optimizer.iterations) == steps_per_epoch * epochs
+    assert len(list(session.files.samples_dir.glob("epoch_*.png"))) == epochs
+    assert iio.imread(session.files.gif_path, index=None).shape[0] == epochs
+    assert int(session.restore().gan.generator_optimizer.iterations) == steps_per_epoch * epochs
 
 
 def start_training(workdir, *arguments, script=None):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "dcgan_helpers.cli"]
+    command = script_command(script) if script else [sys.executable, "-m", "dcgan_helpers.cli"]
     return subprocess.Popen([*command, *map(str, arguments)], cwd=workdir, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
-def test_sigkill_in_the_middle_of_training_resumes_from_the_last_complete_epoch(workdir):
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=3"]
-    process = start_training(workdir, "train", *tiny, 1, 200)
-    checkpoints = workdir / "runs" / "fashion_mnist" / "session_1" / "checkpoints"
-    deadline = time.monotonic() + 120
-    while len(list(checkpoints.glob("epoch_*.npz"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.37)  # somewhere inside a later epoch or its saving
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    last = Session.open("fashion_mnist", 1, workdir / "runs").last_epoch
-    assert 2 <= last < 200
-    resumed = run_dcgan("train", "-r", last, *tiny, 1, 1, cwd=workdir)
-    assert resumed.returncode == 0, resumed.stderr
-    check_session_continues(workdir, last, 3)
 
 
-HANG_WHILE_WRITING_EPOCH_2 = textwrap.dedent("""
-    import sys, time
-    import numpy as np
-    from dcgan_helpers.cli import main
-
-    real_savez = np.savez
-
-    def savez_then_hang(stream, **arrays):
-        if int(arrays["epoch"]) == 2:
-            stream.write(b"PK" + bytes(4096))  # the first bytes of a checkpoint, then the kill
-            stream.flush()
-            print("writing checkpoint 2", flush=True)
-            time.sleep(600)
-        real_savez(stream, **arrays)
-
-    np.savez = savez_then_hang
-    sys.argv[0] = "dcgan"
-    sys.exit(main(sys.argv[1:]))
-""")
-
-
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_sigkill_while_a_checkpoint_is_written_keeps_the_previous_one(workdir):
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=2"]
-    process = start_training(workdir, "train", *tiny, 1, 5, script=HANG_WHILE_WRITING_EPOCH_2)
+    tiny = tiny_set(steps_per_epoch=2)
+    process = start_training(workdir, "train", *tiny, 1, 5, script="train_hanging_in_checkpoint_2.py")
     for line in process.stdout:  # Keras' progress lines come first
         if "writing checkpoint 2" in line:
             break
@@ -209,15 +177,16 @@ def test_sigkill_while_a_checkpoint_is_written_keeps_the_previous_one(workdir):
     process.wait()
     session = Session.open("fashion_mnist", 1, workdir / "runs")
     assert session.last_epoch == 1
-    assert list(session.checkpoints_dir.glob(".tmp-*"))  # the half-written file is still there...
+    assert list(session.files.checkpoints_dir.glob(".tmp-*"))  # the half-written file is still there...
     assert "\n2," in (session.path / "history.csv").read_text()  # ...and so is epoch 2's history row,
     assert [row["epoch"] for row in session.history()] == [1]  # which readers ignore: no checkpoint commits it
     resumed = run_dcgan("train", "-r", 1, *tiny, 1, 1, cwd=workdir)
     assert resumed.returncode == 0, resumed.stderr
     check_session_continues(workdir, 1, 2)
-    assert not list(session.checkpoints_dir.glob(".tmp-*"))
+    assert not list(session.files.checkpoints_dir.glob(".tmp-*"))
 
 
+@pytest.mark.subprocess
 def test_readme_commands_find_the_real_fashion_mnist(real_fashion_mnist, tmp_path, monkeypatch):
     """The issue's check as a reader types it: no data folder given, the preset at full size."""
     monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)

@@ -11,18 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_OVERRIDES
+from support.tiny import TINY_CONFIG, tiny_set
 
 from dcgan_helpers.cluster import strategy_from_environment
 from dcgan_helpers.datasets import load_images, preset
 from dcgan_helpers.errors import UsageError
 from dcgan_helpers.session import Session
 
-# One layer per resolution: the weight comparison at the end needs a network whose split batches round like one
-# batch. With the preset's extra 3x3 layers the two runs differ by rounding, which 18 GAN steps amplify to about
-# 5e-3, as much as a 1e-7 nudge to G's starting weights does (tests/scripts/mirrored_two_cpus.py says why).
-SHALLOW = ["--set", "layers_per_resolution=1"]
-SETTINGS = [*TINY_OVERRIDES, *SHALLOW, "--set", "steps_per_epoch=3", "--set", "precision=float32"]
+# One layer per resolution (as in the tiny config): the weight comparison at the end needs a network whose split
+# batches round like one batch. With the preset's extra 3x3 layers the two runs differ by rounding, which 18 GAN
+# steps amplify to about 5e-3, as much as a 1e-7 nudge to G's starting weights does
+# (tests/scripts/mirrored_two_cpus.py says why).
+ALONE = TINY_CONFIG.replace(steps_per_epoch=3, precision="float32")
+SETTINGS = tiny_set(steps_per_epoch=3, precision="float32")
+pytestmark = pytest.mark.subprocess
+
 WORKER_SECONDS = 300  # a hard limit per worker process: a hang fails the test instead of blocking it
 STOP_SECONDS = 60  # how long the other worker may take to stop after one is killed
 
@@ -88,10 +91,11 @@ def finish(workers) -> list[int]:
 
 
 def weights(session: Session) -> list[np.ndarray]:
-    gan, _, _ = session.restore()
+    gan = session.restore().gan
     return [variable.numpy() for variable in gan.generator.weights + gan.discriminator.weights]
 
 
+@pytest.mark.slow
 def test_two_workers_train_one_session_that_resumes_anywhere_and_survives_a_killed_worker(tmp_path, data_root):
     # The check: both exit 0, worker 0's runs folder holds a session with 2 epochs, worker 1's nothing.
     workers = start_cluster(tmp_path, data_root, *SETTINGS, 1, 2)
@@ -129,10 +133,7 @@ def test_two_workers_train_one_session_that_resumes_anywhere_and_survives_a_kill
     assert [row["epoch"] for row in session.history()] == [1, 2, 3, 4, 5, 6]
 
     # One process alone, six epochs straight, with the same global batch: the same weights.
-    config = preset("fashion_mnist").replace(generator_filters=8, discriminator_filters=8, batch_size=16,
-                                             preview_count=4, steps_per_epoch=3, precision="float32",
-                                             layers_per_resolution=1)
-    alone = Session.create(config, tmp_path / "alone")
+    alone = Session.create(ALONE, tmp_path / "alone")
     alone.train(images, 6, verbose=0)
     difference = max(float(np.abs(a - b).max()) for a, b in zip(weights(session), weights(alone), strict=True))
     print(f"largest weight difference after 6 epochs (2 on two workers, 1 alone, 3 on two workers): {difference:.2e}")

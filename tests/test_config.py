@@ -6,6 +6,8 @@ from dcgan_helpers.config import MODEL_SHAPING_KEYS, GANConfig, parse_assignment
 from dcgan_helpers.datasets import DATASETS, preset
 from dcgan_helpers.errors import ConfigError
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_presets_round_trip_through_json(name, tmp_path):
@@ -53,7 +55,7 @@ def test_assignments_are_parsed_by_field_type():
         "steps_per_epoch": None, "label_smoothing": 0.1, "precision": None, "jit_compile": True,
         "architecture": "dense",
     }
-    assert GANConfig().with_overrides(["noise_dim=64"]).noise_dim == 64
+    assert GANConfig().replace(**parse_assignments(["noise_dim=64"])).noise_dim == 64
 
 
 @pytest.mark.parametrize("assignment, fragment", [
@@ -64,7 +66,7 @@ def test_assignments_are_parsed_by_field_type():
 ])
 def test_bad_assignments_say_what_was_expected(assignment, fragment):
     with pytest.raises(ConfigError, match=fragment):
-        GANConfig().with_overrides([assignment])
+        GANConfig().replace(**parse_assignments([assignment]))
 
 
 @pytest.mark.parametrize("changes, fragment", [

@@ -1,34 +1,24 @@
 """A session stays consistent whatever happens to it: killed at any write, or handed malformed files."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
+from support.cli import quiet_environment, script_command
+from support.tiny import TINY_CONFIG, training_images
 
 from dcgan_helpers.checkpoint import checkpoint_name
 from dcgan_helpers.cli import main
-from dcgan_helpers.datasets import preset
 from dcgan_helpers.errors import SessionError
 from dcgan_helpers.session import Session
-
-TINY = preset("fashion_mnist").replace(
-    generator_filters=8, discriminator_filters=8, batch_size=16, steps_per_epoch=2, preview_count=4
-)
-
-
-def training_images():
-    return np.random.default_rng(1).integers(0, 256, (80, 28, 28, 1), dtype=np.uint8)
 
 
 def checkpoint_generator(session, epoch) -> list[np.ndarray]:
     """The weights samples come from as the checkpoint of ``epoch`` holds them: G's moving average when kept."""
-    with np.load(session.checkpoints_dir / checkpoint_name(epoch)) as stored:
+    with np.load(session.files.checkpoints_dir / checkpoint_name(epoch)) as stored:
         averaged = any(key.startswith("averaged_generator/") for key in stored.files)
         group = "averaged_generator/" if averaged else "generator/"
         return [stored[key] for key in sorted(stored.files) if key.startswith(group)]
@@ -40,51 +30,20 @@ def assert_same_weights(model, expected, what):
         np.testing.assert_array_equal(np.asarray(variable), value, err_msg=what)
 
 
-RESUME_AND_DIE_AT_A_WRITE = textwrap.dedent("""
-    import os, signal, sys
-    import keras
-    import numpy as np
-    from dcgan_helpers.session import Session
 
-    path, kill_after = sys.argv[1], int(sys.argv[2])
-    counted, armed = 0, False
-
-    def counting(operation):
-        def wrapped(*args, **kwargs):
-            global counted
-            result = operation(*args, **kwargs)
-            if armed:
-                counted += 1
-                if counted == kill_after:
-                    os.kill(os.getpid(), signal.SIGKILL)
-            return result
-        return wrapped
-
-    os.replace, os.rename, os.unlink = counting(os.replace), counting(os.rename), counting(os.unlink)
-
-    class ArmAtEpochStart(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            global armed
-            armed = True
-
-    session = Session(path)
-    images = np.random.default_rng(1).integers(0, 256, (80, 28, 28, 1), dtype=np.uint8)
-    session.train(images, 1, metric=session.metric(lambda images: 1.0, samples=8), callbacks=[ArmAtEpochStart()],
-                  verbose=0)
-    print(counted)
-""")
 
 
 def resume_and_die(path, kill_after: int) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", RESUME_AND_DIE_AT_A_WRITE, str(path), str(kill_after)],
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(script_command("resume_and_die_at_a_write.py", path, kill_after), env=quiet_environment(),
+                          capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_and_the_best_kept(tmp_path):
     """Epoch 1 scores 5 (the best so far), epoch 2 scores 1 (a new best); the process is killed right
     after each file operation (rename, replace, delete) of epoch 2 in turn, then resumed."""
-    base = Session.create(TINY, tmp_path / "base")
+    base = Session.create(TINY_CONFIG, tmp_path / "base")
     base.train(training_images(), 1, metric=base.metric(lambda images: 5.0, samples=8), verbose=0)
     epoch_1_generator = checkpoint_generator(base, 1)
 
@@ -116,7 +75,7 @@ def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_an
         Session(path).train(training_images(), 1, verbose=0)
         assert session.last_epoch == last + 1, where
         assert [row["epoch"] for row in session.history()] == list(range(1, last + 2)), where
-        assert sorted(frame.name for frame in session.samples_dir.iterdir()) == [
+        assert sorted(frame.name for frame in session.files.samples_dir.iterdir()) == [
             f"epoch_{epoch:04d}.png" for epoch in range(1, last + 2)], where
         exported = keras.models.load_model(session.path / "generator.keras", compile=False)
         assert_same_weights(exported, checkpoint_generator(session, last + 1), where)
@@ -127,14 +86,6 @@ def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_an
         assert not list(session.path.rglob(".tmp-*")), where
 
 
-@pytest.fixture
-def scored_session(tmp_path):
-    """A one-epoch session whose metric kept a best generator."""
-    session = Session.create(TINY, tmp_path)
-    session.train(training_images(), 1, metric=session.metric(lambda images: 5.0, samples=8), verbose=0)
-    return session
-
-
 def test_a_damaged_best_json_is_rewritten_from_the_checkpoint_on_resume(scored_session):
     (scored_session.path / "best.json").write_text('{"epoch": 1, "metric": ')
     scored_session.train(training_images(), 1, verbose=0)
@@ -143,7 +94,7 @@ def test_a_damaged_best_json_is_rewritten_from_the_checkpoint_on_resume(scored_s
 
 
 def test_a_history_with_blank_and_text_cells_still_resumes_and_keeps_them(scored_session):
-    path = scored_session.history_path
+    path = scored_session.files.history_path
     header, row = path.read_text().splitlines()
     damaged_row = ",".join(["", "oops", *row.split(",")[2:]])  # no epoch, a word for a step
     text_cell = row.split(",")
@@ -157,7 +108,7 @@ def test_a_history_with_blank_and_text_cells_still_resumes_and_keeps_them(scored
 
 
 def test_an_empty_checkpoint_is_refused_in_one_sentence(scored_session, capsys, monkeypatch):
-    (scored_session.checkpoints_dir / "epoch_0002.npz").write_bytes(b"")
+    (scored_session.files.checkpoints_dir / "epoch_0002.npz").write_bytes(b"")
     with pytest.raises(SessionError, match="epoch_0002.npz cannot be read .* move it aside"):
         scored_session.train(training_images(), 1, verbose=0)
     with pytest.raises(SessionError, match="epoch_0002.npz cannot be read"):

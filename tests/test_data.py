@@ -2,7 +2,7 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import make_fashion_mnist_folder, write_idx
+from support.data import make_fashion_mnist_folder, write_idx
 
 from dcgan_helpers import fashion_mnist, locations
 from dcgan_helpers.config import GANConfig
@@ -10,6 +10,8 @@ from dcgan_helpers.datasets import load_images
 from dcgan_helpers.errors import DataFormatError, DataNotFoundError, UsageError
 from dcgan_helpers.fashion_mnist import load_fashion_mnist, read_idx
 from dcgan_helpers.pipeline import check_images, make_dataset
+
+pytestmark = pytest.mark.kernel
 
 
 def test_read_idx_reads_what_write_idx_wrote(tmp_path):

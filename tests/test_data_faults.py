@@ -15,8 +15,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from datasets_layouts import FileServer, celeba_members, jpeg_bytes, make_hands, write_members, zip_members
 from PIL import Image
+from support.layouts import FileServer, celeba_members, jpeg_bytes, make_hands, write_members, zip_members
 
 from dcgan_helpers import image_folder, locations
 from dcgan_helpers.celeba import load_celeba
@@ -207,7 +207,7 @@ def test_reference_features_are_keyed_by_the_real_images(tmp_path):
 
 
 def test_the_celeba_crop_lives_in_the_config_and_reaches_the_loader(tmp_path, capsys):
-    from conftest import TINY_OVERRIDES
+    from support.tiny import tiny_set
 
     from dcgan_helpers.cli import main
 
@@ -216,7 +216,7 @@ def test_the_celeba_crop_lives_in_the_config_and_reaches_the_loader(tmp_path, ca
     del old["crop"]
     assert GANConfig.from_dict(old).crop == 108  # a config.json written before the field existed
     folder = write_members(tmp_path / "celeba", celeba_members(16, corrupt=()))
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=1", "--set", "image_size=32"]
+    tiny = [*tiny_set(steps_per_epoch=1), "--set", "image_size=32"]
     arguments = ["train", "--dataset", "celeba64", "--data-dir", str(folder), *tiny]
     assert main([*arguments, "--set", "crop=100", "1", "1"]) == 2
     assert "crop must be one of 108, 138, 178" in capsys.readouterr().err
@@ -343,13 +343,13 @@ def test_skipped_files_are_reported_whatever_the_warning_filters(tmp_path):
 
 
 def test_the_command_line_prints_what_it_left_out(tmp_path, capsys):
-    from conftest import TINY_OVERRIDES
+    from support.tiny import tiny_set
 
     from dcgan_helpers.cli import main
 
     pictures = {f"pictures/{index}.jpg": jpeg_bytes(50, 40, index) for index in range(20)}
     folder = write_members(tmp_path / "mine", {**pictures, "pictures/broken.jpg": b"\xff\xd8 not a jpeg"})
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=1", "--set", "image_size=32"]
+    tiny = [*tiny_set(steps_per_epoch=1), "--set", "image_size=32"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["train", "--dataset", "folder", "--data-dir", str(folder), *tiny, "1", "1"]) == 0

@@ -8,7 +8,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from datasets_layouts import (
+from PIL import Image
+from support.layouts import (
     FileServer,
     celeba_members,
     jpeg_bytes,
@@ -16,7 +17,6 @@ from datasets_layouts import (
     write_members,
     zip_members,
 )
-from PIL import Image
 
 from dcgan_helpers import celeba, locations
 from dcgan_helpers.celeba import load_celeba
@@ -27,6 +27,8 @@ from dcgan_helpers.hands import load_hands
 from dcgan_helpers.image_cache import prepare_image, square
 from dcgan_helpers.image_folder import load_image_folder
 from dcgan_helpers.pipeline import make_dataset
+
+pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture(autouse=True)
@@ -283,8 +285,9 @@ def test_mirrors_name_the_published_checksum():
     assert [mirror.kaggle_dataset for mirror in celeba.MIRRORS][-1] == "jessicali9530/celeba-dataset"
 
 
+@pytest.mark.slow
 def test_command_line_trains_on_celeba_hands_and_an_image_folder(tmp_path, capsys):
-    from conftest import TINY_OVERRIDES
+    from support.tiny import tiny_set
 
     from dcgan_helpers.cli import main
 
@@ -292,7 +295,7 @@ def test_command_line_trains_on_celeba_hands_and_an_image_folder(tmp_path, capsy
     make_hands(tmp_path / "hands", count=20, zipped=True)
     pictures = {f"pictures/{index}.jpg": jpeg_bytes(50, 40, index) for index in range(20)}
     folder = write_members(tmp_path / "mine", pictures)
-    tiny = [*TINY_OVERRIDES, "--set", "steps_per_epoch=1"]
+    tiny = tiny_set(steps_per_epoch=1)
     for dataset, data_dir in (("celeba64", "celeba"), ("hands64", "hands"), ("folder", folder)):
         assert main(["train", "--dataset", dataset, "--data-dir", str(tmp_path / data_dir), *tiny, "1", "1"]) == 0
         session = tmp_path / "runs" / dataset / "session_1"

@@ -2,6 +2,9 @@ import pytest
 
 from dcgan_helpers import device
 from dcgan_helpers.config import GANConfig
+from dcgan_helpers.models import build_generator
+
+pytestmark = pytest.mark.kernel
 
 
 @pytest.mark.parametrize("gpu, fast_float16, native_bfloat16, expected", [
@@ -73,7 +76,7 @@ def test_this_machine_trains_on_one_device_and_says_so():
     assert "replicas 1" in device.describe(GANConfig())
 
 
-def test_asking_for_the_gpus_changes_no_setting_and_memory_growth_is_an_explicit_call(monkeypatch):
+def test_the_first_question_asked_of_the_gpus_turns_on_memory_growth_once(monkeypatch):
     import tensorflow as tf
 
     growth = []
@@ -81,12 +84,19 @@ def test_asking_for_the_gpus_changes_no_setting_and_memory_growth_is_an_explicit
     monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda gpu, on: growth.append((gpu, on)))
     device.gpus.cache_clear()
     try:
-        assert device.gpus() == ("gpu:0", "gpu:1") and device.gpu_available()
-        assert growth == []
-        device.grow_gpu_memory()
+        assert device.gpu_available() and device.gpus() == ("gpu:0", "gpu:1")
         assert growth == [("gpu:0", True), ("gpu:1", True)]
+        device.dtype_policy(GANConfig(precision="float32"))
+        assert len(growth) == 2
     finally:
         device.gpus.cache_clear()
+
+
+def test_a_network_built_with_its_precision_fixed_still_asks_for_the_gpus_first(monkeypatch):
+    asked = []
+    monkeypatch.setattr(device, "gpu_available", lambda: asked.append(True) or False)
+    build_generator(GANConfig(precision="float32", generator_filters=8))
+    assert asked
 
 
 @pytest.mark.parametrize("gpu, capability, native_bfloat16, natively", [

@@ -3,13 +3,16 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
+import pytest
+from support.cli import SCRIPTS
 
-SCRIPT = Path(__file__).parent / "scripts" / "mirrored_two_cpus.py"
+SCRIPT = SCRIPTS / "mirrored_two_cpus.py"
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_mirrored_strategy_matches_one_device_and_its_sessions_resume_on_one(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

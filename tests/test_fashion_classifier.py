@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import make_fashion_mnist_folder
+from support.data import make_fashion_mnist_folder
 
 from dcgan_helpers.errors import DataFormatError
 from dcgan_helpers.fashion_classifier import (
@@ -16,6 +16,8 @@ from dcgan_helpers.fashion_classifier import (
 )
 from dcgan_helpers.fashion_mnist import load_fashion_mnist
 
+pytestmark = pytest.mark.kernel
+
 
 def test_input_is_scaled_like_the_generator_output():
     as_float = as_classifier_input(np.array([[[0, 255]] * 28] * 1, np.uint8).repeat(14, axis=2))
@@ -24,6 +26,7 @@ def test_input_is_scaled_like_the_generator_output():
         as_classifier_input(np.zeros((2, 64, 64, 3), np.float32))
 
 
+@pytest.mark.slow
 def test_training_learns_and_saved_weights_reload_identically(tmp_path):
     images, labels = load_fashion_mnist(make_fashion_mnist_folder(tmp_path / "data", train_count=1024))
     model = train_classifier(images, labels, epochs=10, verbose=0)  # synthetic clothes: class = bar height

@@ -6,6 +6,8 @@ from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, gen
 from dcgan_helpers.latent import generate
 from dcgan_helpers.pipeline import training_dataset
 
+pytestmark = pytest.mark.kernel
+
 
 def sigmoid(x):
     return 1 / (1 + np.exp(-x))
@@ -172,7 +174,7 @@ def test_samples_and_preview_noise_come_from_the_configured_distribution(tiny_co
     np.testing.assert_allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5, distribution="uniform"),
                                atol=1e-6)
     assert not np.allclose(gan.sample(4, seed=5), generate(gan.generator, 4, 5))
-    _, _, preview = Session.create(config, runs_dir=tmp_path).restore(0)
+    preview = Session.create(config, runs_dir=tmp_path).restore(0).preview_noise
     np.testing.assert_array_equal(preview, noise(config.preview_count, config.noise_dim, config.seed, "uniform"))
 
 

@@ -1,8 +1,11 @@
 """Conversions between stored uint8 images and the GAN's [-1, 1], and image grids."""
 
 import numpy as np
+import pytest
 
 from dcgan_helpers.images import enlarge, image_grid, to_float, to_uint8, with_channel_axis, without_gray_channel
+
+pytestmark = pytest.mark.kernel
 
 
 def test_to_uint8_maps_the_tanh_range_to_bytes():

@@ -17,6 +17,8 @@ from dcgan_helpers.inception import (
     reference_features,
 )
 
+pytestmark = pytest.mark.kernel
+
 
 def test_images_reach_inception_as_299_pixel_rgb_in_minus_one_to_one():
     gray = np.zeros((2, 28, 28, 1), np.uint8)

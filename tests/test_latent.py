@@ -6,6 +6,8 @@ import pytest
 from dcgan_helpers.latent import generate, interpolate, lerp, noise, slerp
 from dcgan_helpers.models import build_generator
 
+pytestmark = pytest.mark.kernel
+
 
 def test_noise_is_reproducible_by_seed():
     assert np.array_equal(noise(4, 10, seed=3), noise(4, 10, seed=3))

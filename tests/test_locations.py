@@ -5,40 +5,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import script_command
 
 import dcgan_helpers
 from dcgan_helpers import locations
 
-WHERE_THINGS_GO = """
-import json
-import dcgan_helpers
-from dcgan_helpers.datasets import preset
-from dcgan_helpers.locations import download_dir
-from dcgan_helpers.session import Session
-session = Session.create(preset("fashion_mnist"))
-print(json.dumps({"package": dcgan_helpers.__file__, "celeba": str(download_dir("celeba").resolve()),
-                  "session": str(session.path.resolve())}))
-"""
-
-WRITE_WHERE_FORBIDDEN = """
-import sys
-from dcgan_helpers.celeba import download_celeba
-from dcgan_helpers.datasets import preset
-from dcgan_helpers.errors import UsageError
-from dcgan_helpers.session import Session
-for attempt in (lambda: download_celeba(mirrors=()), lambda: Session.create(preset("fashion_mnist"))):
-    try:
-        attempt()
-    except UsageError as error:
-        print(error)
-    else:
-        sys.exit("no error")
-"""
-
+pytestmark = pytest.mark.kernel
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
@@ -49,11 +24,12 @@ def site(tmp_path_factory) -> Path:
     return site
 
 
-def run_installed(site: Path, cwd: Path, script: str, as_unprivileged: bool = False) -> subprocess.CompletedProcess:
-    """Run ``script`` importing the copy in ``site`` from the working folder ``cwd``, as a reader would."""
+def run_installed(site: Path, cwd: Path, script: str, as_unprivileged: bool = False,
+                  environment: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``tests/scripts/SCRIPT`` importing the copy in ``site`` from the working folder ``cwd``, as readers do."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DCGAN_")}
-    env.update(PYTHONPATH=str(site), TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-c", script]
+    env.update(PYTHONPATH=str(site), TF_CPP_MIN_LOG_LEVEL="3", **(environment or {}))
+    command = script_command(script)
     if as_unprivileged and os.geteuid() == 0:  # root writes anywhere; a user namespace drops that privilege
         if shutil.which("unshare") is None or subprocess.run(["unshare", "--user", "true"]).returncode != 0:
             pytest.skip("running as root without `unshare --user`: cannot make a folder read-only for this test")
@@ -61,10 +37,11 @@ def run_installed(site: Path, cwd: Path, script: str, as_unprivileged: bool = Fa
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.subprocess
 def test_an_installed_copy_puts_downloads_and_sessions_in_the_working_folder(site, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    result = run_installed(site, work, WHERE_THINGS_GO)
+    result = run_installed(site, work, "where_things_go.py")
     assert result.returncode == 0, result.stderr
     where = json.loads(result.stdout.splitlines()[-1])
     assert Path(where["package"]).is_relative_to(site)
@@ -73,24 +50,25 @@ def test_an_installed_copy_puts_downloads_and_sessions_in_the_working_folder(sit
     assert not (site / "data").exists() and not (site / "runs").exists()
 
 
+@pytest.mark.subprocess
 def test_the_environment_variables_move_data_and_sessions(site, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    script = f"import os; os.environ.update(DCGAN_DATA_DIR={str(tmp_path / 'd')!r}, " \
-             f"DCGAN_RUNS_DIR={str(tmp_path / 'r')!r})\n" + WHERE_THINGS_GO
-    result = run_installed(site, work, script)
+    result = run_installed(site, work, "where_things_go.py",
+                           environment={"DCGAN_DATA_DIR": str(tmp_path / "d"), "DCGAN_RUNS_DIR": str(tmp_path / "r")})
     assert result.returncode == 0, result.stderr
     where = json.loads(result.stdout.splitlines()[-1])
     assert (where["celeba"], where["session"]) == (str(tmp_path / "d" / "celeba"),
                                                    str(tmp_path / "r" / "fashion_mnist" / "session_1"))
 
 
+@pytest.mark.subprocess
 def test_a_read_only_working_folder_gives_a_clear_error_not_a_permission_error(site, tmp_path):
     work = tmp_path / "read-only"
     work.mkdir()
     work.chmod(0o555)
     try:
-        result = run_installed(site, work, WRITE_WHERE_FORBIDDEN, as_unprivileged=True)
+        result = run_installed(site, work, "write_where_forbidden.py", as_unprivileged=True)
     finally:
         work.chmod(0o755)
     assert result.returncode == 0, result.stderr + result.stdout

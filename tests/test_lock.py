@@ -4,38 +4,18 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
-from conftest import TINY_OVERRIDES, run_dcgan
+from support.cli import run_dcgan, script_command
+from support.tiny import tiny_set
 
 from dcgan_helpers.errors import SessionError
 from dcgan_helpers.lock import SessionLock
 from dcgan_helpers.session import Session
 
-TINY = [*TINY_OVERRIDES, "--set", "steps_per_epoch=2"]
+TINY = tiny_set(steps_per_epoch=2)
 
-WAIT_IN_EPOCH_2 = textwrap.dedent("""
-    import pathlib, sys, time
-    from dcgan_helpers.cli import main
-    from dcgan_helpers.session import Session
-
-    go_on = pathlib.Path(sys.argv.pop(1))
-    real_save_epoch = Session.save_epoch
-
-    def save_epoch(self, gan, epoch, *arguments):
-        if epoch == 2:
-            print("waiting in epoch 2", flush=True)
-            while not go_on.exists():
-                time.sleep(0.05)
-        real_save_epoch(self, gan, epoch, *arguments)
-
-    Session.save_epoch = save_epoch
-    sys.argv[0] = "dcgan"
-    sys.exit(main(sys.argv[1:]))
-""")
 
 
 @pytest.fixture
@@ -49,7 +29,7 @@ def start_trainer_that_waits_in_epoch_2(workdir, *arguments) -> subprocess.Popen
     """``dcgan train ...`` that stops before saving epoch 2 until the file ``go_on`` appears."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
-        [sys.executable, "-c", WAIT_IN_EPOCH_2, str(workdir / "go_on"), *map(str, arguments)],
+        script_command("train_waiting_in_epoch_2.py", workdir / "go_on", *arguments),
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     for line in process.stdout:
@@ -69,6 +49,8 @@ def test_the_lock_names_its_holder_and_is_released(tmp_path):
         pass
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_second_trainer_is_refused_while_the_first_finishes_alone(workdir):
     first = start_trainer_that_waits_in_epoch_2(workdir, "train", *TINY, 1, 4)
     holder = f"session 1 of fashion_mnist is being trained by process {first.pid} on {socket.gethostname()}"
@@ -86,6 +68,8 @@ def test_a_second_trainer_is_refused_while_the_first_finishes_alone(workdir):
     assert not (session.path / "lock").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_the_lock_of_a_killed_trainer_is_taken_over(workdir):
     first = start_trainer_that_waits_in_epoch_2(workdir, "train", *TINY, 1, 4)
     first.send_signal(signal.SIGKILL)

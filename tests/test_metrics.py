@@ -11,6 +11,8 @@ from dcgan_helpers.metrics import (
     frechet_distance_from_statistics,
 )
 
+pytestmark = pytest.mark.kernel
+
 
 def test_same_distribution_is_near_zero_and_a_shifted_mean_costs_its_squared_length():
     rng = np.random.default_rng(0)

@@ -6,6 +6,8 @@ from dcgan_helpers.config import PAPER_DESIGN, GANConfig
 from dcgan_helpers.datasets import preset
 from dcgan_helpers.models import build_discriminator, build_generator
 
+pytestmark = pytest.mark.kernel
+
 
 def layers_of(model, kind):
     return [layer for layer in model.layers if isinstance(layer, kind)]

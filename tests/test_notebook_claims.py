@@ -5,7 +5,8 @@ import ast
 import re
 
 import pytest
-from test_notebooks import NOTEBOOKS, ROOT, by_name, read
+from support.notebooks import NOTEBOOKS, by_name, read
+from support.paths import ROOT
 
 READMES = [ROOT / "README.md", ROOT / "notebooks" / "README.md"]
 HIDDEN_DOCUMENTS = re.compile(r"seed notes|project's seed|seed's (table|architecture|design|\d)|seed documents?", re.I)

@@ -2,41 +2,22 @@
 
 A notebook states its smoke parameters, smoke data and time budget in its metadata (``metadata.dcgan``),
 so a new notebook is picked up here without editing this file. The run at smoke size happens in a real
-browser, in tests/test_browser.py, with ``with_smoke_parameters`` and ``smoke_data`` from here.
+browser, in tests/test_browser.py, with ``with_smoke_parameters`` and ``smoke_data`` from ``support.notebooks``.
 """
 
-import json
 import re
 import subprocess
 import sys
 import types
-from contextlib import contextmanager
-from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import IN_CI
-from datasets_layouts import FileServer, celeba_members, make_hands, zip_members
-from test_project import ROOT, pyproject
+from support.notebooks import NOTEBOOKS, by_name, read, tagged
+from support.paths import ROOT, pyproject
 
-from dcgan_helpers.errors import DataNotFoundError
-from dcgan_helpers.fashion_mnist import load_fashion_mnist
-
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_SMOKE_SECONDS = 180
 REPOSITORY_URL = pyproject()["project"]["urls"]["Repository"]
 REPOSITORY_SLUG = REPOSITORY_URL.removeprefix("https://github.com/")
-
-by_name = pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-
-
-def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
-
-
-def tagged(notebook, tag: str) -> list:
-    return [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
-
 
 def test_the_series_has_notebooks():
     assert NOTEBOOKS, "notebooks/ holds no .ipynb files"
@@ -80,6 +61,7 @@ def test_parameters_offer_google_drive_and_the_next_cell_uses_it(path):
     assert after.metadata.get("tags") == ["drive"] and "use_drive(drive_folder)" in after.source
 
 
+@pytest.mark.subprocess
 @by_name
 def test_a_failed_install_on_colab_says_why_and_what_to_do(path, monkeypatch):
     """The setup cell run as on Colab, with pip failing as it does without a connection."""
@@ -98,6 +80,7 @@ def test_every_repository_address_in_a_notebook_is_the_projects(path):
     assert addresses <= {REPOSITORY_SLUG}, f"{path.name} names other repositories: {addresses - {REPOSITORY_SLUG}}"
 
 
+@pytest.mark.subprocess
 @by_name
 def test_notebook_code_is_ruff_clean(path):
     result = subprocess.run(
@@ -115,51 +98,6 @@ def test_smoke_parameters_override_names_of_the_parameters_cell(path):
     assert 0 < notebook.metadata["dcgan"]["smoke_time_budget_seconds"] <= MAX_SMOKE_SECONDS
     if notebook.metadata["dcgan"].get("smoke_data") == "celeba":  # the harness sets where to download from
         assert "celeba_url" in assigned, f"{path.name}: the parameters cell needs celeba_url"
-
-
-def with_smoke_parameters(notebook: nbformat.NotebookNode, extra: dict | None = None) -> nbformat.NotebookNode:
-    """Append the smoke values to the parameters cell, as papermill does with its injected cell."""
-    smoke = {**notebook.metadata["dcgan"]["smoke_parameters"], **(extra or {})}
-    cell = tagged(notebook, "parameters")[0]
-    cell.source += "\n\n# smoke size, injected by tests/test_notebooks.py\n" + "\n".join(
-        f"{name} = {json.dumps(value) if value is not None else 'None'}" for name, value in smoke.items()
-    )
-    return notebook
-
-
-@contextmanager
-def smoke_data(kind: str | None, root: Path):
-    """Data a notebook needs at smoke size, built in the published layout; yields parameters pointing at it.
-
-    ``hands``: a ``Hands/`` folder with ``HandInfo.csv`` in $DCGAN_DATA_DIR/hands. ``celeba``: the
-    ``img_align_celeba.zip`` archive served over loopback, for the notebook's download code to fetch.
-    ``fashion_mnist``: the real dataset, found or downloaded as the notebook will.
-    """
-    if kind is None:
-        yield {}
-    elif kind == "fashion_mnist":
-        require_real_fashion_mnist()
-        yield {}
-    elif kind == "hands":
-        make_hands(root / "hands", count=96)
-        yield {}
-    elif kind == "celeba":
-        archive = zip_members(root / "served" / "img_align_celeba.zip", celeba_members(96, corrupt=(5,)))
-        with FileServer({"/img_align_celeba.zip": archive.read_bytes()}).running() as server:
-            yield {"celeba_url": server.url("/img_align_celeba.zip")}
-    else:
-        raise ValueError(f"unknown smoke_data {kind!r}: expected hands, celeba or fashion_mnist")
-
-
-def require_real_fashion_mnist() -> None:
-    """Skip where Fashion-MNIST is neither installed nor downloadable, as other real-data tests do; CI must have it."""
-    try:
-        load_fashion_mnist()
-    except DataNotFoundError as error:
-        if IN_CI:
-            pytest.fail(f"CI must have the real Fashion-MNIST (.ci/run installs dataset-fashion-mnist): {error}")
-        pytest.skip("real Fashion-MNIST is neither installed nor downloadable here "
-                    "(apt-get install dataset-fashion-mnist, or connect to the internet)")
 
 
 def test_readme_lists_every_notebook_with_its_badge():

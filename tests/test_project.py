@@ -1,24 +1,22 @@
 """The project's own files agree with each other: packaging, environment, README, lint."""
 
+import ast
+import importlib
 import json
 import os
+import pkgutil
 import re
 import subprocess
 import sys
-from pathlib import Path
 
+import pytest
 import yaml
+from support.cli import script_command
+from support.paths import ROOT, pyproject
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+import dcgan_helpers
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def pyproject():
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+MODULES = sorted(info.name for info in pkgutil.iter_modules(dcgan_helpers.__path__))
 
 
 def test_environment_yml_installs_what_pyproject_declares():
@@ -49,7 +47,7 @@ def test_readme_cli_usage_matches_the_parser():
 
     readme = (ROOT / "README.md").read_text()
     commands = build_parser()._subparsers._group_actions[0].choices
-    for name in ("train", "generate", "evaluate"):
+    for name in ("train", "generate", "evaluate", "export", "sample"):
         usage = " ".join(commands[name].format_usage().split()).removeprefix("usage: ")
         assert usage in " ".join(readme.split()), usage
 
@@ -59,35 +57,54 @@ def test_gitignore_keeps_data_runs_and_venv_out_of_git():
     assert {".venv/", "data/*", "!data/README.md", "runs/"} <= set(ignored)
 
 
+@pytest.mark.subprocess
 def test_code_is_ruff_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-IMPORT_CHECK = r"""
-import importlib, importlib.util, json, os, pkgutil
-import ipywidgets, keras, matplotlib, tensorflow  # their own import-time effects are not the package's
-
-environment = dict(os.environ)
-descriptors = {fd: os.path.realpath(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)}
-redirections = []
-real_dup2 = os.dup2
-os.dup2 = lambda *arguments, **options: redirections.append(arguments) or real_dup2(*arguments, **options)
-package = importlib.util.find_spec("dcgan_helpers").submodule_search_locations
-for module in ["", *sorted(info.name for info in pkgutil.iter_modules(package))]:
-    importlib.import_module("dcgan_helpers" + (f".{module}" if module else ""))
-print(json.dumps({
-    "environment": sorted(set(os.environ.items()) ^ set(environment.items())),
-    "descriptors": {fd: os.path.realpath(f"/proc/self/fd/{fd}") for fd in descriptors} != descriptors,
-    "redirections": len(redirections),
-}))
-"""
 
 
+@pytest.mark.subprocess
 def test_importing_the_package_and_the_command_line_changes_no_environment_variable_nor_descriptor():
     environment = {key: value for key, value in os.environ.items() if not key.startswith("TF_CPP")}
-    result = subprocess.run([sys.executable, "-c", IMPORT_CHECK], capture_output=True, text=True, env=environment,
+    result = subprocess.run(script_command("import_effects.py"), capture_output=True, text=True, env=environment,
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     effects = json.loads(result.stdout.strip().splitlines()[-1])
     assert effects == {"environment": [], "descriptors": False, "redirections": 0}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_module_names_its_teaching_surface_in_all(name):
+    module = importlib.import_module(f"dcgan_helpers.{name}")
+    assert isinstance(getattr(module, "__all__", None), list), f"dcgan_helpers/{name}.py has no __all__"
+    assert [item for item in module.__all__ if not hasattr(module, item)] == [], name
+    assert module.__all__ == sorted(set(module.__all__)), f"{name}.__all__ is not sorted or repeats a name"
+
+
+def imported_names(source: str, relative_to: str | None = None) -> set[tuple[str, str]]:
+    """(module, name) for each ``from dcgan_helpers.module import name`` (or ``from .module``) in ``source``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        module = node.module or ""
+        if node.level and relative_to:
+            module = f"dcgan_helpers.{module}" if module else "dcgan_helpers"
+        if module.startswith("dcgan_helpers.") and module.count(".") == 1:
+            found |= {(module.removeprefix("dcgan_helpers."), alias.name) for alias in node.names}
+    return found
+
+
+def test_what_the_notebooks_and_the_command_line_import_is_in_the_modules_all():
+    sources = [(ROOT / "dcgan_helpers" / "cli.py").read_text()]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+        sources += ["\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("!", "%")))
+                    for cell in code]
+    used = set().union(*(imported_names(source, relative_to="dcgan_helpers") for source in sources))
+    missing = sorted(f"{module}.{name}" for module, name in used
+                     if name not in importlib.import_module(f"dcgan_helpers.{module}").__all__)
+    assert len(used) > 50 and missing == []

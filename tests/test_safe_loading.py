@@ -7,12 +7,14 @@ import zipfile
 import keras
 import numpy as np
 import pytest
-from conftest import make_fashion_mnist_folder
 from keras import layers
+from support.data import make_fashion_mnist_folder
 
 from dcgan_helpers.cli import main
 from dcgan_helpers.fashion_mnist import load_fashion_mnist
 from dcgan_helpers.session import Session
+
+pytestmark = pytest.mark.kernel
 
 
 def code_that_writes(marker) -> keras.Model:
@@ -51,13 +53,13 @@ def shared_session(tmp_path, tiny_config):
 def test_the_crafted_file_runs_its_code_when_loaded_as_a_model(shared_session):
     session, marker = shared_session
     with contextlib.suppress(Exception):  # its weights do not fit the crafted model; the code has run by then
-        keras.models.load_model(session.generator_path, safe_mode=False)
+        keras.models.load_model(session.files.generator_path, safe_mode=False)
     assert marker.read_text() == "ran"
 
 
 def test_session_loads_both_generators_without_running_their_code(shared_session):
     session, marker = shared_session
-    trained, _, _ = session.restore()
+    trained = session.restore().gan
     noise = np.random.default_rng(0).standard_normal((4, session.config.noise_dim)).astype(np.float32)
     expected = keras.ops.convert_to_numpy(trained.sampling_generator(noise, training=False))
     for best in (False, True):

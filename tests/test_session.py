@@ -10,6 +10,8 @@ from dcgan_helpers.errors import ConfigError, SessionError, TrainingDiverged
 from dcgan_helpers.gan import build_dcgan
 from dcgan_helpers.session import Session
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture
 def images():
@@ -37,15 +39,15 @@ def test_training_writes_every_artifact_of_each_epoch(tmp_path, tiny_config, ima
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 3, verbose=0)
     assert session.last_epoch == 3
-    assert checkpoint_epochs(session.checkpoints_dir) == [2, 3]  # keep_checkpoints=2
+    assert checkpoint_epochs(session.files.checkpoints_dir) == [2, 3]  # keep_checkpoints=2
     history = session.history()
     assert [row["epoch"] for row in history] == [1, 2, 3] and [row["step"] for row in history] == [2, 4, 6]
     assert all(np.isfinite(row["d_loss"]) and row["seconds"] > 0 for row in history)
-    assert sorted(path.name for path in session.samples_dir.iterdir()) == [
+    assert sorted(path.name for path in session.files.samples_dir.iterdir()) == [
         "epoch_0001.png", "epoch_0002.png", "epoch_0003.png"]
-    frames = iio.imread(session.gif_path, index=None)
+    frames = iio.imread(session.files.gif_path, index=None)
     assert frames.shape[0] == 3
-    np.testing.assert_array_equal(frames[-1][..., 0], iio.imread(session.samples_dir / "epoch_0003.png"))
+    np.testing.assert_array_equal(frames[-1][..., 0], iio.imread(session.files.samples_dir / "epoch_0003.png"))
     generator = session.load_generator()
     assert generator.input_shape == (None, 100) and generator.output_shape == (None, 28, 28, 1)
     assert not list(session.path.rglob(".tmp-*"))
@@ -86,7 +88,7 @@ def test_a_checkpoint_without_an_average_starts_the_average_from_g(tmp_path, tin
     session = Session.create(tiny_config.replace(ema_decay=0.0), tmp_path)
     session.train(images, 1, verbose=0)
     session.update_config(session.config.replace(ema_decay=0.9))
-    gan, _, _ = session.restore()
+    gan = session.restore().gan
     for average, weight in zip(gan.averaged_generator.weights, gan.generator.weights, strict=True):
         np.testing.assert_array_equal(average.numpy(), weight.numpy())
     session.train(images, 1, verbose=0)
@@ -109,26 +111,26 @@ def test_traces_of_an_epoch_without_checkpoint_are_replaced_on_resume(tmp_path, 
     """As if the process died after epoch 3's samples and history row but before its checkpoint."""
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 3, verbose=0)
-    (session.checkpoints_dir / "epoch_0003.npz").unlink()
-    (session.checkpoints_dir / ".tmp-epoch_0003-abc.npz").write_bytes(b"half a checkpoint")
+    (session.files.checkpoints_dir / "epoch_0003.npz").unlink()
+    (session.files.checkpoints_dir / ".tmp-epoch_0003-abc.npz").write_bytes(b"half a checkpoint")
     assert session.last_epoch == 2
     session.train(images, 2, verbose=0)
     assert [row["epoch"] for row in session.history()] == [1, 2, 3, 4]
     assert [row["step"] for row in session.history()] == [2, 4, 6, 8]
-    assert iio.imread(session.gif_path, index=None).shape[0] == 4
+    assert iio.imread(session.files.gif_path, index=None).shape[0] == 4
 
 
 def test_divergence_stops_with_the_epoch_named_and_keeps_the_last_good_checkpoint(tmp_path, tiny_config, images):
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 1, verbose=0)
-    good = weights(session.restore()[0])
+    good = weights(session.restore().gan)
     session.update_config(session.config.replace(discriminator_learning_rate=1e30, generator_learning_rate=1e30))
     with pytest.raises(TrainingDiverged, match="epoch 2") as raised:
         session.train(images, 3, verbose=0)
     assert "checkpoint of epoch 1 is kept" in str(raised.value)
     assert session.last_epoch == 1 and len(session.history()) == 1
-    assert not (session.samples_dir / "epoch_0002.png").exists()
-    for expected, got in zip(good, weights(session.restore()[0]), strict=True):
+    assert not (session.files.samples_dir / "epoch_0002.png").exists()
+    for expected, got in zip(good, weights(session.restore().gan), strict=True):
         np.testing.assert_array_equal(got, expected)
 
 
@@ -139,17 +141,17 @@ def test_architecture_cannot_change_within_a_session(tmp_path, tiny_config, imag
         session.update_config(session.config.replace(noise_dim=64))
     session.update_config(session.config.replace(generator_learning_rate=1e-4))
     assert Session(session.path).config.generator_learning_rate == 1e-4
-    restored = session.restore()[0]  # the checkpoint keeps Adam's moments, the config sets the learning rate
+    restored = session.restore().gan  # the checkpoint keeps Adam's moments, the config sets the learning rate
     assert float(restored.generator_optimizer.learning_rate) == pytest.approx(1e-4)
     other = build_dcgan(tiny_config.replace(generator_filters=16))
     with pytest.raises(SessionError, match="generator_filters 8 .checkpoint. vs 16 .config."):
-        restore_checkpoint(session.checkpoints_dir / "epoch_0001.npz", other)
+        restore_checkpoint(session.files.checkpoints_dir / "epoch_0001.npz", other)
 
 
 def test_unreadable_checkpoint_or_config_is_reported_clearly(tmp_path, tiny_config, images):
     session = Session.create(tiny_config, tmp_path)
     session.train(images, 1, verbose=0)
-    checkpoint = session.checkpoints_dir / "epoch_0001.npz"
+    checkpoint = session.files.checkpoints_dir / "epoch_0001.npz"
     checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
     with pytest.raises(SessionError, match="epoch_0001.npz cannot be read"):
         session.restore()
@@ -161,9 +163,10 @@ def test_unreadable_checkpoint_or_config_is_reported_clearly(tmp_path, tiny_conf
 def test_checkpoint_moves_between_float16_and_float32(tmp_path, tiny_config, images):
     session = Session.create(tiny_config.replace(precision="mixed_float16"), tmp_path)
     session.train(images, 1, verbose=0)
-    mixed_weights = weights(session.restore()[0])
+    mixed_weights = weights(session.restore().gan)
     session.update_config(session.config.replace(precision="float32"))
-    gan, step, _ = session.restore()
+    resume = session.restore()
+    gan, step = resume.gan, resume.step
     assert isinstance(gan.generator_optimizer, keras.optimizers.Adam) and step == 2
     assert int(gan.generator_optimizer.iterations) == 2
     for expected, got in zip(mixed_weights, weights(gan), strict=True):
@@ -217,7 +220,7 @@ def test_metric_keeps_the_best_generator_when_samples_get_worse_after_a_minimum(
     Session.open("fashion_mnist", 1, tmp_path).train(images, 2, metric=session.metric(
         lambda images: next(scripted), name="fid", samples=32), callbacks=[RememberWeights()], verbose=0)
     assert [row["fid"] for row in session.history()] == [5.0, 3.0, 2.0, 4.0, 6.0]
-    assert metric.best() == {"epoch": 3, "metric": "fid", "value": 2.0, "samples": 32}
+    assert session.best().record == {"epoch": 3, "metric": "fid", "value": 2.0, "samples": 32}
     best = session.load_generator(best=True)
     for saved, remembered in zip(best.weights, generator_weights[3], strict=True):
         np.testing.assert_array_equal(saved.numpy(), remembered)

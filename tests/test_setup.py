@@ -11,6 +11,8 @@ import dcgan_helpers
 from dcgan_helpers import device, locations
 from dcgan_helpers.errors import UsageError
 
+pytestmark = pytest.mark.kernel
+
 
 def test_the_setup_line_names_versions_and_says_when_no_gpu_was_found(monkeypatch):
     monkeypatch.setattr(device, "gpus", lambda: ())

@@ -16,6 +16,8 @@ from dcgan_helpers.toy import (
     value_function,
 )
 
+pytestmark = pytest.mark.kernel
+
 GRID = np.linspace(-12, 12, 24001)
 DX = GRID[1] - GRID[0]
 
@@ -56,6 +58,7 @@ def test_ring_data_covers_all_modes_and_a_single_mode_covers_one():
     assert modes_covered(np.zeros((500, 2))) == 0  # the centre is no mode
 
 
+@pytest.mark.slow
 def test_a_generator_outpacing_its_discriminator_collapses_and_more_d_steps_cure_it():
     data = ring_of_gaussians(20_000)
     collapsed = ToyGAN(ToySettings(generator_learning_rate=1e-3, discriminator_learning_rate=1e-4))

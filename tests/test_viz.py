@@ -6,6 +6,8 @@ import pytest
 
 from dcgan_helpers.viz import plot_history, save_gif, show_gif
 
+pytestmark = pytest.mark.kernel
+
 matplotlib.use("Agg")
 
 

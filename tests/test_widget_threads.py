@@ -27,6 +27,8 @@ from dcgan_helpers.models import build_generator
 from dcgan_helpers.playground import Playground
 from dcgan_helpers.widgets import Interpolator, LatentArithmetic, LatentExplorer
 
+pytestmark = pytest.mark.kernel
+
 widget_module = sys.modules[ipywidgets.Widget.__module__]
 
 

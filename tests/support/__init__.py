@@ -1,0 +1,1 @@
+"""What the tests share: where things are, the tiny configuration, small datasets, and running the CLI."""
