@@ -6,9 +6,10 @@ when mixed precision is on), the fixed preview noise, the epoch and the number o
 It is one ``.npz`` written under a temporary name and renamed, so a process killed at any
 moment leaves either the old set of checkpoints or the old set plus one complete new file.
 
-That rename is the session's commit point. So that the best generator a metric found can never
-be lost nor get ahead of the session, each checkpoint also carries it (weights and score), and
-``best_generator.keras``, ``best.json`` and ``generator.keras`` are exports written from it.
+That rename is the session's commit point. Each checkpoint also carries what the session's other
+files are made from: the best generator a metric found (weights and score) and the epoch's history
+row. ``history.csv``, the sample grids and GIF, ``generator.keras``, ``best_generator.keras`` and
+``best.json`` are written after it and can always be written again from it.
 """
 
 import contextlib
@@ -22,8 +23,8 @@ import numpy as np
 from .errors import SessionError
 from .files import atomic_path, epoch_file_name, epoch_files
 
-__all__ = ["BestGenerator", "checkpoint_best", "checkpoint_epochs", "checkpoint_name", "restore_checkpoint",
-           "restore_generator", "save_checkpoint"]
+__all__ = ["BestGenerator", "checkpoint_best", "checkpoint_epochs", "checkpoint_history_row", "checkpoint_name",
+           "restore_checkpoint", "restore_generator", "save_checkpoint"]
 
 
 def checkpoint_name(epoch: int) -> str:
@@ -74,7 +75,10 @@ def _state(gan) -> dict[str, list]:
     }
 
 
-def save_checkpoint(path, gan, epoch: int, step: int, preview_noise, best: BestGenerator | None = None) -> None:
+def save_checkpoint(path, gan, epoch: int, step: int, preview_noise, best: BestGenerator | None = None,
+                    history_row: dict | None = None) -> None:
+    """Write the checkpoint of ``epoch``; it also carries the best generator and the epoch's ``history.csv`` row,
+    so that every other file of the session can be written again from it."""
     arrays = {
         f"{group}/{index:04d}": variable.numpy()
         for group, variables in _state(gan).items()
@@ -82,6 +86,8 @@ def save_checkpoint(path, gan, epoch: int, step: int, preview_noise, best: BestG
     }
     arrays.update(epoch=np.int64(epoch), step=np.int64(step), preview_noise=np.asarray(preview_noise),
                   model_shape=np.array(json.dumps(gan.config.model_shape())))
+    if history_row is not None:
+        arrays["history_row"] = np.array(json.dumps(history_row))
     if best is not None:
         arrays["best_record"] = np.array(json.dumps(best.record))
         arrays.update({f"best_generator/{index:04d}": value for index, value in enumerate(best.weights)})
@@ -117,6 +123,12 @@ def checkpoint_best(path, config) -> BestGenerator | None:
             return None
         weights = [stored[key] for key in sorted(stored.files) if key.startswith("best_generator/")]
         return BestGenerator(json.loads(str(stored["best_record"])), weights)
+
+
+def checkpoint_history_row(path, config) -> dict | None:
+    """The ``history.csv`` row of the checkpoint's epoch (None for checkpoints written before rows were kept)."""
+    with _opened(path, config) as stored:
+        return json.loads(str(stored["history_row"])) if "history_row" in stored.files else None
 
 
 @contextlib.contextmanager

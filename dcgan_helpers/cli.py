@@ -1,8 +1,10 @@
 """The ``dcgan`` command line: ``dcgan train``, ``generate``, ``evaluate``, ``export`` and ``sample``.
 
 Usage errors (unknown dataset or key, bad resume point, wrong noise size, missing data) exit
-with status 2 and one sentence on stderr, before anything is written. The modules that import
-TensorFlow are imported inside the commands, once ``main`` has started TensorFlow quietly.
+with status 2 and one sentence on stderr, before anything is written; failures while running (a
+diverged loss, a lost worker, a file that cannot be written) exit with status 1 and one sentence.
+The modules that import TensorFlow are imported inside the commands, once ``main`` has started
+TensorFlow quietly.
 """
 
 import argparse
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .config import parse_assignments
-from .errors import TrainingDiverged, UsageError, WorkerLost
+from .errors import TrainingDiverged, UsageError, WorkerLost, WriteFailed
 
 __all__ = ["build_parser", "main"]
 
@@ -164,6 +166,9 @@ def run_train(args) -> None:
             session.train(images, args.epochs, resume_from=args.offset, verbose=1, strategy=strategy)
         except tf.errors.UnavailableError as error:
             raise WorkerLost(session.last_epoch, error) from error
+        except WriteFailed as error:
+            raise error.with_next_step(f"continue with: dcgan train -r {session.last_epoch} --dataset {args.dataset} "
+                                       f"{args.training} {args.epochs}") from None
         if strategy is None or worker_index(strategy) == 0:
             print(f"session {session.number} has finished epoch {session.last_epoch}: {session.path}")
         else:
@@ -220,6 +225,8 @@ def run_evaluate(args) -> None:
     session = Session.open(args.dataset, args.training, args.runs_dir)
     result = evaluate_session(session, args.data_dir, samples=args.samples, seed=args.seed, best=args.best,
                               inception=args.inception)
+    if "real_images" in result:
+        print(f"real images: {result['real_images']}")
     if result["metric"] == "inception":
         summary = f"FID {result['fid']:.2f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f}"
     else:
@@ -238,7 +245,7 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"dcgan: error: {error}", file=sys.stderr)
         return 2
-    except (TrainingDiverged, WorkerLost) as error:
+    except (TrainingDiverged, WorkerLost, WriteFailed) as error:
         print(f"dcgan: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,7 +1,12 @@
-"""Exceptions for mistakes a user can fix; the command line turns them into exit status 2."""
+"""Exceptions with one-sentence messages: mistakes a user can fix (``UsageError``: exit status 2 on the command line)
+and failures while running (exit status 1).
+"""
 
-__all__ = ["ConfigError", "DataFormatError", "DataNotFoundError", "SessionError", "TrainingDiverged",
-           "TrainingStopped", "UsageError", "WorkerLost"]
+import errno
+from pathlib import Path
+
+__all__ = ["ConfigError", "DataFormatError", "DataNotFoundError", "NoRoom", "SessionError", "TrainingDiverged",
+           "TrainingStopped", "UsageError", "WorkerLost", "WriteFailed"]
 
 
 class UsageError(Exception):
@@ -49,6 +54,48 @@ class WorkerLost(RuntimeError):
             f"Epoch {last_epoch} is the last complete one: run the same command with -r {last_epoch} "
             "on every worker to continue from it."
         )
+
+
+class WriteFailed(RuntimeError):
+    """A file could not be written (full disk, quota, read-only or failing disk, no permission); what was
+    written before stays whole. The message names the file, the cause and the fix."""
+
+    REASONS = {  # errno name: (cause, fix)
+        "ENOSPC": ("the disk is full", "free space in {folder}"),
+        "EDQUOT": ("the disk quota is exceeded", "free space in {folder}"),
+        "EROFS": ("the file system is read-only", "choose a folder you can write to"),
+        "EACCES": ("permission denied", "make {folder} writable for you, or choose another folder"),
+        "EPERM": ("permission denied", "make {folder} writable for you, or choose another folder"),
+        "EIO": ("the disk reported an input/output error", "check the disk, or choose a folder on another one"),
+        "EEXIST": ("{folder} or a folder above it is a file", "move that file aside or choose another folder"),
+        "ENOTDIR": ("{folder} or a folder above it is a file", "move that file aside or choose another folder"),
+    }
+
+    def __init__(self, path, error: OSError, then: str = "run it again"):
+        self.path, self.error, self.then = Path(path), error, then
+        name = errno.errorcode.get(error.errno, "")
+        cause, fix = self.REASONS.get(name, (error.strerror or str(error), "check {folder}"))
+        self.cause = cause.format(folder=self.path.parent)
+        folder = self.path.parent
+        super().__init__(f"could not write {self.path}: {cause.format(folder=folder)}; {fix.format(folder=folder)}, "
+                         f"then {then}")
+
+    def with_next_step(self, then: str) -> "WriteFailed":
+        """The same failure, ending with what to run once it is fixed."""
+        return WriteFailed(self.path, self.error, then)
+
+
+class NoRoom(WriteFailed):
+    """A folder clearly lacks the room the next write needs; nothing was written, what was there stays."""
+
+    def __init__(self, folder, needed: int, free: int, what: str = "the files of an epoch",
+                 then: str = "run it again"):
+        self.folder, self.needed, self.free, self.what, self.then = Path(folder), needed, free, what, then
+        RuntimeError.__init__(self, f"{self.folder} has {free / 1e6:,.0f} MB free and {what} need about "
+                                    f"{needed / 1e6:,.0f} MB; free space there or choose another folder, then {then}")
+
+    def with_next_step(self, then: str) -> "NoRoom":
+        return NoRoom(self.folder, self.needed, self.free, self.what, then)
 
 
 class TrainingStopped(Exception):

@@ -22,7 +22,8 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     """Score the session's latest (or best) generator and record the result in ``evaluation.json``.
 
     Fashion-MNIST is judged by the project's classifier (Fréchet distance and class coverage)
-    unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3.
+    unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3, and then
+    ``real_images`` says which real images were used and which were left out (as ``dcgan train`` prints).
     """
     generator = session.load_generator(best)
     images = generate(generator, samples, seed, distribution=session.config.noise_distribution)
@@ -40,6 +41,9 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
         extractor = InceptionFeatures(inception_weights)
         real = load_images(dataset, data_dir, session.config.image_size, session.config.data_filter,
                            session.config.crop)
+        report = getattr(real, "report", None)  # prepared images say what they left out
+        if report is not None:
+            result["real_images"] = str(report)
         chosen = np.sort(np.random.default_rng(0).permutation(len(real))[:REFERENCE_IMAGES])
         subset = session.config.data_filter
         name = f"{dataset}-{session.config.image_size}px" + (f"-{hashlib.sha256(subset.encode()).hexdigest()[:8]}"

@@ -3,10 +3,12 @@
 import os
 import re
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-__all__ = ["atomic_path", "epoch_file_name", "epoch_files", "write_text_atomically"]
+from .errors import WriteFailed
+
+__all__ = ["atomic_path", "epoch_file_name", "epoch_files", "sync_folder", "write_text_atomically"]
 
 
 def _read_umask() -> int:
@@ -20,24 +22,44 @@ UMASK = _read_umask()  # read once at import: os.umask can only be read by setti
 
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success, fsync it and rename it over ``path``.
+    """Yield a temporary path beside ``path``; on success, fsync it, rename it over ``path`` and fsync the folder.
 
     The temporary name keeps the final suffix (Keras and imageio choose the format by it)
-    and starts with ``.tmp-`` so that globs for finished files never match it.
+    and starts with ``.tmp-`` so that globs for finished files never match it. Syncing the folder
+    after the rename makes the new name survive a power cut (POSIX; Windows has no folder handles).
+    Any ``OSError`` while writing (full disk, quota, read-only or failing disk, permissions) becomes
+    ``WriteFailed`` naming the file; the old file, if any, is untouched and no temporary is left.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(temporary)
-    os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes 0600; finished files get the usual rights
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix, dir=path.parent)
+        os.close(handle)
+        temporary = Path(name)
+        os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes 0600; finished files get the usual rights
         yield temporary
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
+        sync_folder(path.parent)
+    except OSError as error:
+        raise WriteFailed(path, error) from error
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
+def sync_folder(folder) -> None:
+    """fsync a folder, so that the names created or renamed in it are on disk (POSIX only)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def epoch_file_name(epoch: int, suffix: str) -> str:

@@ -5,20 +5,21 @@
 ``best_generator.keras`` and ``best.json``). The newest checkpoint is the session's state; its
 rename commits an epoch. ``EpochEnd`` is the only code that writes an epoch, in this order:
 
-1. **score**: a ``Metric`` judges samples; a new best score makes this epoch's generator the best;
-2. **pictures**: the sample grid of the fixed preview noise, and the GIF of every grid so far;
-3. **commit**: the history row, then the checkpoint carrying the best generator (its rename is the commit);
-4. **exports** for other programs (``generator.keras``, ``best_generator.keras``, ``best.json``),
-   then checkpoints older than ``keep_checkpoints`` are deleted.
+1. **room**: before the epoch starts, the runs folder must have room for what its end writes;
+2. **score**: a ``Metric`` judges samples; a new best score makes this epoch's generator the best;
+3. **commit**: the checkpoint, carrying the best generator and the epoch's history row (its rename commits);
+4. **records of the commit**: the history row, the sample grid of the fixed preview noise, the GIF of every
+   grid so far, the exports for other programs, then checkpoints older than ``keep_checkpoints`` are deleted.
 
-A process killed between two steps leaves files of an epoch that was never committed, or exports
-of an older one; readers follow the newest checkpoint, and ``SessionFiles.bring_in_line`` makes
-every file agree with it before training resumes.
+Nothing of an epoch is written before its commit, so at every moment no file claims an epoch the
+checkpoints do not have. A process killed (or a disk that fills up) after the commit leaves some of
+step 4 undone; ``SessionFiles.bring_in_line`` writes it again from the checkpoint before training resumes.
 """
 
 import csv
 import io
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import numpy as np
 
 from .checkpoint import BestGenerator, checkpoint_epochs, checkpoint_name, save_checkpoint
 from .config import GANConfig
-from .errors import SessionError
+from .errors import NoRoom, SessionError
 from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES
 from .images import image_grid
@@ -64,13 +65,15 @@ class Metric:
 @dataclass(frozen=True)
 class ResumePoint:
     """Where training continues: a compiled DCGAN holding the checkpoint of ``epoch``, the number of
-    batches consumed so far, the fixed noise of the sample grids, and the best generator a metric kept."""
+    batches consumed so far, the fixed noise of the sample grids, the best generator a metric kept and
+    the epoch's history row, as the checkpoint carries them."""
 
     gan: DCGAN
     epoch: int
     step: int
     preview_noise: np.ndarray
     best: BestGenerator | None = None
+    history_row: dict | None = None
 
 
 class SessionFiles:
@@ -98,37 +101,56 @@ class SessionFiles:
 
     def commit_epoch(self, gan: DCGAN, row: dict, preview_noise, best: BestGenerator | None,
                      keep_checkpoints: int) -> None:
-        """Steps 3 and 4 of an epoch's end: history row, checkpoint (the commit), exports, pruning."""
+        """Steps 3 and 4 of an epoch's end: the checkpoint (the commit), then the files that record it."""
         epoch = row["epoch"]
+        save_checkpoint(self.checkpoint(epoch), gan, epoch, row["step"], preview_noise, best, row)
         self.write_history([*self.history_rows(through=epoch - 1), row])
-        save_checkpoint(self.checkpoint(epoch), gan, epoch, row["step"], preview_noise, best)
+        self.draw_samples(gan.sampling_generator, preview_noise, epoch)
         self.export(gan, best if best and best.record["epoch"] == epoch else None)
         self.delete_old_checkpoints(keep_checkpoints)
 
     def draw_samples(self, generator: keras.Model, preview_noise, epoch: int) -> None:
-        """Step 2 of an epoch's end: the grid of the fixed noise, and the GIF of every grid so far."""
+        """The grid of the fixed noise after ``epoch``, and the GIF of every grid so far."""
         save_image(self.samples_dir / epoch_file_name(epoch, ".png"), image_grid(generator(preview_noise,
                                                                                            training=False)))
         gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
 
+    def check_room(self, gan: DCGAN) -> None:
+        """Refuse to start an epoch when the folder clearly lacks room for what its end writes (``NoRoom``)."""
+        newest = self.checkpoint(self.last_epoch)
+        checkpoint_bytes = newest.stat().st_size if newest.is_file() else 4 * sum(
+            int(np.prod(variable.shape)) for variable in [*gan.variables, *gan.generator_optimizer.variables,
+                                                         *gan.discriminator_optimizer.variables])
+        generator_bytes = 4 * sum(int(np.prod(variable.shape)) for variable in gan.sampling_generator.weights)
+        gif_bytes = self.gif_path.stat().st_size if self.gif_path.is_file() else 0
+        needed = checkpoint_bytes + 2 * generator_bytes + 2 * gif_bytes + 1_000_000  # grids, history, config
+        free = shutil.disk_usage(self.path).free
+        if free < needed:
+            raise NoRoom(self.path, needed, free)
+
     def bring_in_line(self, resume: ResumePoint, keep_checkpoints: int) -> None:
         """Make every file agree with the checkpoint training resumes from.
 
-        A process killed during an epoch's end may have left a half-written temporary file, the
-        history row, sample grid and GIF frame of an epoch that was never committed (it will now be
-        trained again), or exports of an older epoch than the one its checkpoint committed.
+        A process killed during an epoch's end may have left a half-written temporary file, or, after the
+        commit, left the epoch's history row, sample grid, GIF frame or exports unwritten; files of epochs
+        after the checkpoint (left by a session before this order) are removed.
         """
         for leftover in self.path.rglob(".tmp-*"):
             leftover.unlink()
-        if len(kept := self.history_rows(through=resume.epoch)) < len(self.history_rows()):
-            self.write_history(kept)
+        rows = self.history_rows(through=resume.epoch)
+        if resume.history_row is not None and not any(
+                cell_number(row.get("epoch"), int) == resume.epoch for row in rows):
+            rows.append(resume.history_row)
+        if rows != self.history_rows():
+            self.write_history(rows)
         frames = epoch_files(self.samples_dir, ".png")
         stale = [frame for number, frame in frames.items() if number > resume.epoch]
         for frame in stale:
             frame.unlink()
-        kept_frames = [frame for number, frame in frames.items() if number <= resume.epoch]
-        if stale and kept_frames:
-            gif_from_files(kept_frames, self.gif_path)
+        if resume.epoch and resume.epoch not in frames:
+            self.draw_samples(resume.gan.sampling_generator, resume.preview_noise, resume.epoch)
+        elif stale and any(number <= resume.epoch for number in frames):
+            gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
         elif stale:
             self.gif_path.unlink(missing_ok=True)
         if resume.epoch:
@@ -196,7 +218,7 @@ def cell_number(text, kind):
 
 
 class EpochEnd(keras.callbacks.Callback):
-    """The end of every epoch, in one place: score, pictures, commit (see the module's docstring).
+    """The end of every epoch, in one place: room, score, commit, records of the commit (see the module's docstring).
 
     It owns the best generator: the one ``resume`` carried, replaced whenever ``metric`` finds a better
     score. Keras runs callbacks in the order given, so the other callbacks of ``fit`` never see a
@@ -214,6 +236,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.best_value = previous["value"] if same_metric else float("inf")
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.files.check_room(self.model)
         self.epoch_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -225,8 +248,6 @@ class EpochEnd(keras.callbacks.Callback):
         if self.metric and epoch_number % self.metric.every == 0:
             row[self.metric.name] = self.score(epoch_number)
             logs[self.metric.name] = row[self.metric.name]  # for the callbacks after this one (a dashboard)
-        generator = self.model.sampling_generator
-        self.files.draw_samples(generator, self.resume.preview_noise, epoch_number)
         self.files.commit_epoch(self.model, row, self.resume.preview_noise, self.best, self.keep_checkpoints)
 
     def score(self, epoch_number: int) -> float:

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from .callbacks import LiveDashboard, TerminateOnNaNLosses
-from .checkpoint import BestGenerator, checkpoint_best, restore_checkpoint, restore_generator
+from .checkpoint import BestGenerator, checkpoint_best, checkpoint_history_row, restore_checkpoint, restore_generator
 from .config import GANConfig
 from .datasets import load_images, preset
 from .device import default_strategy
@@ -192,12 +192,17 @@ class Session:
 
         The file is a log, not the session's state, so a damaged cell never stops a resume: a cell
         that is not a number reads as None (like the empty cells of epochs a metric skipped), a row
-        without a whole epoch number is left out, and both stay in the file as they were.
+        without a whole epoch number is left out, and both stay in the file as they were. The newest
+        epoch's row comes from its checkpoint when a crash came between the commit and the file.
         """
         last = self.last_epoch
         rows = [{key: cell_number(value, int if key in ("epoch", "step") else float) for key, value in row.items()}
                 for row in self.files.history_rows()]
-        return [row for row in rows if row.get("epoch") is not None and row["epoch"] <= last]
+        rows = [row for row in rows if row.get("epoch") is not None and row["epoch"] <= last]
+        if last and not any(row["epoch"] == last for row in rows):  # committed, not yet written to the file
+            newest = self._read_newest(lambda path: checkpoint_history_row(path, self.config))
+            rows += [newest] if newest is not None else []
+        return rows
 
     def load_generator(self, best: bool = False) -> keras.Model:
         """The generator of the newest checkpoint, or with ``best`` the best one a ``metric`` kept (see ``best``).
@@ -256,7 +261,8 @@ class Session:
             return ResumePoint(gan, 0, 0, preview)
         path = self.files.checkpoint(epoch)
         _, step, preview = restore_checkpoint(path, gan)
-        return ResumePoint(gan, epoch, step, preview, checkpoint_best(path, self.config))
+        return ResumePoint(gan, epoch, step, preview, checkpoint_best(path, self.config),
+                           checkpoint_history_row(path, self.config))
 
     def train(
         self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False,
@@ -281,6 +287,7 @@ class Session:
             )
         with self.locked():
             resume = self.restore(self.last_epoch if resume_from is None else resume_from, strategy)
+            self.files.check_room(resume.gan)  # before anything is written, bringing the folder in line included
             self.files.bring_in_line(resume, self.config.keep_checkpoints)
             steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
             epoch_end = EpochEnd(self.files, resume, steps_per_epoch, self.config.keep_checkpoints, metric)

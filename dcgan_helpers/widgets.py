@@ -16,9 +16,12 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
+from .errors import WriteFailed
 from .images import enlarge, screen_scale
 from .latent import concept_vector, interpolate, noise, principal_directions
 from .viz import pictures, png_bytes, save_gif
+
+__all__ = ["Interpolator", "LatentArithmetic", "LatentExplorer", "Shown", "untrained_notice"]
 
 
 class Shown:
@@ -62,8 +65,11 @@ def untrained_notice(generator, samples: int = 8) -> str:
     across_z = float(drawn.std(axis=0).mean())
     within_picture = float(drawn.reshape(samples, -1).std(axis=1).mean())
     if across_z < 4 and within_picture < 4:
+        fashion_mnist = tuple(generator.output_shape[1:]) == (28, 28, 1)
+        trained = ('explore the one shipped with the package: pretrained.load("fashion_mnist")' if fashion_mnist
+                   else "load one someone exported: pretrained.load(FILE)")
         return ("This generator looks untrained: its pictures are nearly the same flat grey for every z. "
-                "Train it first, or load a trained one.")
+                f"Train it first, or {trained}.")
     return ""
 
 
@@ -217,7 +223,9 @@ class Interpolator(Shown):
     def _save_clicked(self):
         try:
             self.message.say(f"saved {self.save_gif()}")
-        except (OSError, ValueError) as error:
+        except WriteFailed as error:
+            self.message.say(str(error))
+        except ValueError as error:
             self.message.say(f"could not save the GIF: {error}")
 
 

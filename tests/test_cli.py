@@ -177,9 +177,9 @@ def test_sigkill_while_a_checkpoint_is_written_keeps_the_previous_one(workdir):
     process.wait()
     session = Session.open("fashion_mnist", 1, workdir / "runs")
     assert session.last_epoch == 1
-    assert list(session.files.checkpoints_dir.glob(".tmp-*"))  # the half-written file is still there...
-    assert "\n2," in (session.path / "history.csv").read_text()  # ...and so is epoch 2's history row,
-    assert [row["epoch"] for row in session.history()] == [1]  # which readers ignore: no checkpoint commits it
+    assert list(session.files.checkpoints_dir.glob(".tmp-*"))  # the half-written file is still there,
+    assert "\n2," not in (session.path / "history.csv").read_text()  # but nothing claims the uncommitted epoch 2
+    assert [row["epoch"] for row in session.history()] == [1]
     resumed = run_dcgan("train", "-r", 1, *tiny, 1, 1, cwd=workdir)
     assert resumed.returncode == 0, resumed.stderr
     check_session_continues(workdir, 1, 2)

@@ -1,9 +1,11 @@
 """A session stays consistent whatever happens to it: killed at any write, or handed malformed files."""
 
+import csv
 import json
 import shutil
 import subprocess
 
+import imageio.v3 as iio
 import keras
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from support.tiny import TINY_CONFIG, training_images
 from dcgan_helpers.checkpoint import checkpoint_name
 from dcgan_helpers.cli import main
 from dcgan_helpers.errors import SessionError
+from dcgan_helpers.files import epoch_files
 from dcgan_helpers.session import Session
 
 
@@ -42,7 +45,7 @@ def resume_and_die(path, kill_after: int) -> subprocess.CompletedProcess:
 @pytest.mark.subprocess
 def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_and_the_best_kept(tmp_path):
     """Epoch 1 scores 5 (the best so far), epoch 2 scores 1 (a new best); the process is killed right
-    after each file operation (rename, replace, delete) of epoch 2 in turn, then resumed."""
+    after each file operation (rename, replace, delete) of epoch 2 in turn, looked at, then resumed."""
     base = Session.create(TINY_CONFIG, tmp_path / "base")
     base.train(training_images(), 1, metric=base.metric(lambda images: 5.0, samples=8), verbose=0)
     epoch_1_generator = checkpoint_generator(base, 1)
@@ -66,6 +69,17 @@ def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_an
         assert last in (1, 2), where
         best_generator = epoch_1_generator if last == 1 else checkpoint_generator(session, 2)
 
+        # Right after the crash no file claims an epoch the checkpoints do not have, read as any program reads them.
+        with open(session.files.history_path, newline="") as stream:
+            assert max(int(row["epoch"]) for row in csv.DictReader(stream)) <= last, where
+        assert max(epoch_files(session.files.samples_dir, ".png")) <= last, where
+        assert iio.imread(session.files.gif_path, index=None).shape[0] <= last, where
+        assert json.loads((session.path / "best.json").read_text())["epoch"] <= last, where
+        exported = keras.models.load_model(session.path / "generator.keras", compile=False)
+        assert any(all(np.array_equal(np.asarray(variable), value) for variable, value in
+                       zip(exported.weights, checkpoint_generator(session, epoch), strict=True))
+                   for epoch in range(1, last + 1) if session.files.checkpoint(epoch).is_file()), where
+
         # What readers see right after the crash follows the last complete checkpoint.
         assert [row["epoch"] for row in session.history()] == list(range(1, last + 1)), where
         assert_same_weights(session.load_generator(), checkpoint_generator(session, last), where)
@@ -77,6 +91,7 @@ def test_a_kill_at_any_write_of_an_epoch_end_leaves_the_last_checkpoint_whole_an
         assert [row["epoch"] for row in session.history()] == list(range(1, last + 2)), where
         assert sorted(frame.name for frame in session.files.samples_dir.iterdir()) == [
             f"epoch_{epoch:04d}.png" for epoch in range(1, last + 2)], where
+        assert iio.imread(session.files.gif_path, index=None).shape[0] == last + 1, where
         exported = keras.models.load_model(session.path / "generator.keras", compile=False)
         assert_same_weights(exported, checkpoint_generator(session, last + 1), where)
         record = json.loads((session.path / "best.json").read_text())

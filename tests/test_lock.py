@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from support.cli import run_dcgan, script_command
+from support.cli import quiet_environment, run_dcgan, script_command
 from support.tiny import tiny_set
 
 from dcgan_helpers.errors import SessionError
@@ -40,11 +40,11 @@ def start_trainer_that_waits_in_epoch_2(workdir, *arguments) -> subprocess.Popen
 
 def test_the_lock_names_its_holder_and_is_released(tmp_path):
     with SessionLock(tmp_path, "session 1 of fashion_mnist"):
-        assert (tmp_path / "lock").read_text().split()[:2] == [str(os.getpid()), socket.gethostname()]
+        assert (tmp_path / "lock.holder").read_text().split()[:2] == [str(os.getpid()), socket.gethostname()]
         with pytest.raises(SessionError, match="is being trained in this process already .another cell"), \
                 SessionLock(tmp_path, "session 1 of fashion_mnist"):
             pass
-    assert not (tmp_path / "lock").exists()
+    assert not (tmp_path / "lock.holder").exists()
     with SessionLock(tmp_path, "session 1 of fashion_mnist"):
         pass
 
@@ -65,7 +65,7 @@ def test_a_second_trainer_is_refused_while_the_first_finishes_alone(workdir):
     (workdir / "go_on").touch()
     assert first.wait(timeout=600) == 0
     assert [(row["epoch"], row["step"]) for row in session.history()] == [(1, 2), (2, 4), (3, 6), (4, 8)]
-    assert not (session.path / "lock").exists()
+    assert not (session.path / "lock.holder").exists()
 
 
 @pytest.mark.slow
@@ -75,9 +75,17 @@ def test_the_lock_of_a_killed_trainer_is_taken_over(workdir):
     first.send_signal(signal.SIGKILL)
     first.wait()
     session = Session.open("fashion_mnist", 1, workdir / "runs")
-    assert (session.path / "lock").read_text().split()[0] == str(first.pid)  # left behind by the killed trainer
+    assert (session.path / "lock.holder").read_text().split()[0] == str(first.pid)  # left behind by the killed trainer
 
     resumed = run_dcgan("train", "-r", 1, *TINY, 1, 2, cwd=workdir)
     assert resumed.returncode == 0, resumed.stderr
     assert [(row["epoch"], row["step"]) for row in session.history()] == [(1, 2), (2, 4), (3, 6)]
-    assert not (session.path / "lock").exists()
+    assert not (session.path / "lock.holder").exists()
+
+
+@pytest.mark.subprocess
+def test_the_package_imports_and_locks_where_fcntl_does_not_exist(tmp_path):
+    result = subprocess.run(script_command("lock_without_fcntl.py", tmp_path), env=quiet_environment(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["imported", "refused", "released"]

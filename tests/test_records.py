@@ -1,5 +1,6 @@
 """The end of an epoch happens in one place: no order of callbacks changes what a session saves."""
 
+import json
 import threading
 
 import keras
@@ -42,7 +43,9 @@ def train_and_read(folder, config, images, monkeypatch, reverse_session_callback
                   verbose=0)
     monkeypatch.setattr(DCGAN, "fit", real_fit)
     with np.load(session.files.checkpoint(2)) as stored:
-        arrays = {key: stored[key] for key in stored.files}
+        arrays = {key: stored[key] for key in stored.files if key != "history_row"}
+        row = json.loads(str(stored["history_row"]))
+    arrays["history_row"] = np.array(sorted((key, str(value)) for key, value in row.items() if key != "seconds"))
     history = [{key: value for key, value in row.items() if key != "seconds"} for row in session.history()]
     return arrays, history, session.best().record, recorder.seen
 
