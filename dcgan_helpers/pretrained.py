@@ -57,11 +57,12 @@ class GeneratorFile:
         return digest.hexdigest()
 
     def describe(self) -> str:
-        """In words, e.g. ``a 28×28 grayscale fashion_mnist generator (noise 100), 20 epochs``."""
+        """In words, e.g. ``a 28×28 grayscale fashion_mnist generator (noise 100), 19 epochs``."""
         config = self.config
         colour = "grayscale" if config.channels == 1 else "colour"
+        epochs = self.record.get("epochs", "?")
         return (f"a {config.image_size}×{config.image_size} {colour} {config.dataset} generator "
-                f"(noise {config.noise_dim}), {self.record.get('epochs', '?')} epochs")
+                f"(noise {config.noise_dim}), {epochs} epoch{'' if epochs == 1 else 's'}")
 
     def generator(self) -> keras.Model:
         """The generator, rebuilt from the config, holding the weights."""
