@@ -2,13 +2,14 @@
 
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .errors import WriteFailed
+from .errors import NoRoom, WriteFailed
 
-__all__ = ["atomic_path", "epoch_file_name", "epoch_files", "sync_folder", "write_text_atomically"]
+__all__ = ["atomic_path", "epoch_file_name", "epoch_files", "require_room", "sync_folder", "write_text_atomically"]
 
 
 def _read_umask() -> int:
@@ -60,6 +61,17 @@ def sync_folder(folder) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def require_room(folder, needed: int, what: str, then: str = "run it again") -> None:
+    """Raise ``NoRoom`` when ``folder`` (or, if not made yet, the nearest folder above it) has fewer than
+    ``needed`` bytes free: said before writing, rather than after a full disk has cut the work short."""
+    existing = Path(folder)
+    while not existing.exists():
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        raise NoRoom(folder, needed, free, what, then)
 
 
 def epoch_file_name(epoch: int, suffix: str) -> str:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ import keras
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ConfigError, DataFormatError, NoRoom
-from .files import atomic_path, write_text_atomically
+from .errors import ConfigError, DataFormatError
+from .files import atomic_path, require_room, write_text_atomically
 
 __all__ = ["LoadReport", "PreparedImages", "cached_images", "fingerprint", "prepare_image", "printable", "square"]
 
@@ -139,16 +138,6 @@ def unreadable_reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def check_room(path: Path, needed: int, what: str) -> None:
-    """Refuse to prepare a cache the folder clearly has no room for (``NoRoom``), before reading any image."""
-    folder = path.parent
-    while not folder.exists():  # the cache folder is made when the cache is written
-        folder = folder.parent
-    free = shutil.disk_usage(folder).free
-    if free < needed:
-        raise NoRoom(path.parent, needed, free, what, then="run it again (or point DCGAN_DATA_DIR elsewhere)")
-
-
 def build_cache(
     stem: Path, manifest: dict, sources: Sequence, read: Callable[[object], bytes], label: str,
     display: Callable[[object], str] = str,
@@ -173,7 +162,8 @@ def build_cache(
 
     count = 0
     data_path = stem.with_suffix(".uint8")
-    check_room(data_path, len(sources) * size * size * channels, f"{len(sources):,} prepared images")
+    require_room(data_path.parent, len(sources) * size * size * channels, f"{len(sources):,} prepared images",
+                 then="run it again (or point DCGAN_DATA_DIR elsewhere)")  # before reading any image
     print(f"{label}: {len(sources):,} files")
     bar = keras.utils.Progbar(len(sources), unit_name="image")
     with atomic_path(data_path) as temporary, open(temporary, "wb") as stream, \

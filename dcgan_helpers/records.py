@@ -19,7 +19,6 @@ step 4 undone; ``SessionFiles.bring_in_line`` writes it again from the checkpoin
 import csv
 import io
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ import numpy as np
 
 from .checkpoint import BestGenerator, checkpoint_epochs, checkpoint_name, save_checkpoint
 from .config import GANConfig
-from .errors import NoRoom, SessionError
-from .files import atomic_path, epoch_file_name, epoch_files, write_text_atomically
+from .errors import SessionError
+from .files import atomic_path, epoch_file_name, epoch_files, require_room, write_text_atomically
 from .gan import DCGAN, METRIC_NAMES
 from .images import image_grid
 from .models import build_generator
@@ -124,9 +123,7 @@ class SessionFiles:
         generator_bytes = 4 * sum(int(np.prod(variable.shape)) for variable in gan.sampling_generator.weights)
         gif_bytes = self.gif_path.stat().st_size if self.gif_path.is_file() else 0
         needed = checkpoint_bytes + 2 * generator_bytes + 2 * gif_bytes + 1_000_000  # grids, history, config
-        free = shutil.disk_usage(self.path).free
-        if free < needed:
-            raise NoRoom(self.path, needed, free)
+        require_room(self.path, needed, "the files of an epoch")
 
     def bring_in_line(self, resume: ResumePoint, keep_checkpoints: int) -> None:
         """Make every file agree with the checkpoint training resumes from.
