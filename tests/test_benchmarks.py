@@ -56,3 +56,23 @@ def test_fashion_mnist_quality_benchmark_summarises_every_configuration_over_see
                              r"\s+\d+/10\s+\d+", result.stdout), result.stdout
     assert "TF tutorial / notebook 01" in result.stdout
     assert len(results.read_text().splitlines()) == 2 * 4 * 2  # seeds × judged generators × epochs
+
+
+def test_short_run_benchmark_runs_the_notebook_as_stored_with_only_short_run_set(tmp_path):
+    """The benchmark's copy differs from notebook 01 in short_run and one added cell that writes section 7's
+    report, placed where that report exists; so what it times is what a reader runs."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from notebook_short_run import NOTEBOOK, prepared
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    import nbformat
+
+    original = nbformat.read(NOTEBOOK, as_version=4)
+    copy = prepared(tmp_path / "report.json")
+    added = [cell for cell in copy.cells if cell.source not in {c.source for c in original.cells}]
+    assert len(copy.cells) == len(original.cells) + 1 and len(added) == 2, [cell.source[:60] for cell in added]
+    parameters, report_cell = added
+    assert "short_run = True" in parameters.source and "short_run = False" not in parameters.source
+    before = copy.cells[copy.cells.index(report_cell) - 1]
+    assert "report = judge.evaluate(generated)" in before.source and str(tmp_path / "report.json") in report_cell.source

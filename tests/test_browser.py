@@ -1,10 +1,11 @@
 """Every notebook in a real browser: JupyterLab on loopback, headless Debian Chromium driven by Playwright.
 
 For each notebook, at its smoke size and with its smoke data (as tests/test_notebooks.py prepares them), the
-test opens a copy in JupyterLab, runs all cells from the Run menu with the mouse (restarting the kernel where
-the notebook tells its reader to), and checks that no cell failed. The run's seconds are printed and recorded
-beside the notebook's time budget, not asserted: the same run takes several times longer on one CPU than on
-another, so a run over its budget gives a warning, and only one HANG_FACTOR times over it fails as stuck.
+test opens a copy in JupyterLab, with the exercises' worked solutions appended as cells, runs all cells from
+the Run menu with the mouse (restarting the kernel where the notebook tells its reader to), and checks that
+no cell failed. The run's seconds are printed and recorded beside the notebook's time budget, not asserted:
+the same run takes several times longer on one CPU than on another, so a run over its budget gives a warning,
+and only one HANG_FACTOR times over it fails as stuck.
 Then it uses every widget the notebook shows as a reader would, with the mouse and keyboard, and checks
 what the browser shows: a picture is there, it changes when it should, the status line says what happened.
 Screenshots of each step go to test-artifacts/browser/<notebook>/, the executed notebook to
@@ -35,7 +36,7 @@ from support.browser import (
     wait_for_new_picture,
     wait_for_picture,
 )
-from support.notebooks import NOTEBOOKS, read, smoke_data, tagged, with_smoke_parameters
+from support.notebooks import NOTEBOOKS, read, smoke_data, tagged, with_smoke_parameters, with_solutions
 from support.paths import IN_CI, ROOT
 
 from dcgan_helpers.device import hardware_name
@@ -246,6 +247,11 @@ CHECKS = [
 ]
 
 
+def tagged_solution(cell) -> bool:
+    """A worked solution appended to the notebook: it runs with the others, its widgets are not tried."""
+    return "solution" in cell.metadata.get("tags", [])
+
+
 def run_all_cells(reader: Reader, notebook, budget: float) -> list[int]:
     """Run every cell from the Run menu; at a cell tagged ``restart-kernel`` restart the kernel, rerun the
     parameters cell and the Drive cell, and continue below, as the notebook tells its reader to. Returns the
@@ -309,7 +315,7 @@ def test_notebook_runs_and_its_widgets_work_in_the_browser(path, chromium, tmp_p
     monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))
     record = {"folder": str(folder)}
     with smoke_data(settings.get("smoke_data"), tmp_path / "data") as data_parameters:
-        notebook = with_smoke_parameters(read(path), data_parameters)
+        notebook = with_solutions(with_smoke_parameters(read(path), data_parameters))
         nbformat.write(notebook, folder / path.name)
         with jupyterlab(folder, state, artifacts) as (base, token), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
@@ -335,7 +341,7 @@ def test_notebook_runs_and_its_widgets_work_in_the_browser(path, chromium, tmp_p
                 tried = []
                 for index, cell in enumerate(notebook.cells):
                     for pattern, check in CHECKS:
-                        if cell.cell_type == "code" and pattern.search(cell.source):
+                        if cell.cell_type == "code" and pattern.search(cell.source) and not tagged_solution(cell):
                             record["source"] = cell.source
                             check(reader, index, record)
                             tried.append(check.__name__)

@@ -103,3 +103,44 @@ def test_every_run_time_stated_in_prose_names_its_hardware(path):
     unnamed = [sentence for sentence in markdown_sentences(path)
                if DURATION.search(sentence) and not NAMED_HARDWARE.search(sentence)]
     assert not unnamed, f"{path.name} states times without naming the hardware: {unnamed}"
+
+
+INSIDER_WORDS = re.compile(r"the project's tests|\bsmoke\b|preset before|screening runs?\b|\bCPU [AB]\b", re.I)
+LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|https?://\S+")
+REPOSITORY_FILE = re.compile(
+    r"(?<![\w/.])(?:benchmarks|docs|tests|dcgan_helpers|notebooks|data|\.ci)/[\w./-]*\w\.(?:md|py|json|csv)\b")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES[1:], ids=[path.name for path in NOTEBOOKS + READMES[1:]])
+def test_no_words_only_the_projects_developers_know(path):
+    """'smoke', 'the preset before', 'CPU A': a reader of the notebook has no way to know what they mean."""
+    text = prose(path) if path.suffix == ".ipynb" else " ".join(path.read_text().split())
+    found = sorted({match.group(0) for match in INSIDER_WORDS.finditer(text)})
+    assert not found, f"{path.name} uses words its readers cannot know: {found}"
+
+
+@by_name
+def test_files_of_the_repository_are_cited_by_their_address(path):
+    """On Colab only the package is installed and relative links do not resolve: a file of the repository is
+    named by its address (https://github.com/.../blob/main/<path>), not by a path the reader cannot open."""
+    markdown = " ".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
+    found = sorted({match.group(0) for match in REPOSITORY_FILE.finditer(LINK.sub(" ", markdown))})
+    assert not found, f"{path.name} cites files readers cannot open on Colab: {found}; link their GitHub address"
+
+
+def exercises(path) -> list[str]:
+    """The numbered items of the notebook's Exercises section, up to its next heading."""
+    text = next(cell.source for cell in read(path).cells if cell.source.startswith("## Exercises"))
+    section = re.split(r"\n#{1,3} ", text.split("\n", 1)[1])[0]
+    return re.split(r"\n(?=\d+\. )", section[section.index("\n1. ") + 1:])
+
+
+@by_name
+def test_every_exercise_has_a_hint_and_the_first_two_a_worked_solution(path):
+    items = exercises(path)
+    assert len(items) >= 3, f"{path.name}: fewer than 3 exercises"
+    without_hint = [item.split("\n")[0] for item in items if "*Hint:*" not in item]
+    assert not without_hint, f"{path.name}: exercises without a *Hint:*: {without_hint}"
+    for item in items[:2]:
+        assert "<details><summary>Solution</summary>" in item and "```python" in item, \
+            f"{path.name}: the first two exercises need a collapsed worked solution with code: {item.splitlines()[0]}"

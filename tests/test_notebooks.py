@@ -5,6 +5,7 @@ so a new notebook is picked up here without editing this file. The run at smoke 
 browser, in tests/test_browser.py, with ``with_smoke_parameters`` and ``smoke_data`` from ``support.notebooks``.
 """
 
+import ast
 import re
 import subprocess
 import sys
@@ -93,7 +94,9 @@ def test_notebook_code_is_ruff_clean(path):
 def test_smoke_parameters_override_names_of_the_parameters_cell(path):
     notebook = read(path)
     smoke = notebook.metadata["dcgan"]["smoke_parameters"]
-    assigned = set(re.findall(r"^(\w+)\s*=", tagged(notebook, "parameters")[0].source, re.MULTILINE))
+    tree = ast.parse(tagged(notebook, "parameters")[0].source)
+    assigned = {node.id for statement in tree.body if isinstance(statement, ast.Assign)
+                for target in statement.targets for node in ast.walk(target) if isinstance(node, ast.Name)}
     assert smoke and set(smoke) <= assigned, f"{path.name}: smoke parameters {set(smoke) - assigned} are not parameters"
     assert 0 < notebook.metadata["dcgan"]["smoke_time_budget_seconds"] <= MAX_SMOKE_SECONDS
     if notebook.metadata["dcgan"].get("smoke_data") == "celeba":  # the harness sets where to download from

@@ -1,6 +1,8 @@
 """Reading notebooks, running them at smoke size (their ``metadata.dcgan``), and the data they need then."""
 
 import json
+import re
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +25,23 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 def tagged(notebook, tag: str) -> list:
     return [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
+
+
+SOLUTION = re.compile(r"<details><summary>Solution</summary>(.*?)</details>", re.S)
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def solutions(notebook: nbformat.NotebookNode) -> list[str]:
+    """The code of every worked solution: the ```python blocks inside the markdown's collapsed Solution blocks."""
+    return [textwrap.dedent(code) for cell in notebook.cells if cell.cell_type == "markdown"
+            for block in SOLUTION.findall(cell.source) for code in PYTHON_BLOCK.findall(textwrap.dedent(block))]
+
+
+def with_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Append each worked solution as a code cell tagged ``solution``, where a reader would paste it."""
+    for code in solutions(notebook):
+        notebook.cells.append(nbformat.v4.new_code_cell(code.strip(), metadata={"tags": ["solution"]}))
+    return notebook
 
 
 def with_smoke_parameters(notebook: nbformat.NotebookNode, extra: dict | None = None) -> nbformat.NotebookNode:
