@@ -34,6 +34,10 @@ MIRRORS = (
     # The file the CelebA authors published on Google Drive, also used by torchvision and TFDS.
     Mirror("Google Drive (CelebA authors' file, used by torchvision/TFDS)",
            google_drive_url("0B7EVK8r0v71pZjFTYXZWM3FlRnM"), ARCHIVE_SHA256),
+    # The same file where PyTorch's tutorials fetch it for their DCGAN tutorial, with this SHA-256
+    # (pytorch/tutorials, .jenkins/download_data.py; torchvision's prototype CelebA records the same one).
+    Mirror("PyTorch tutorials' copy (Amazon S3)", "https://s3.amazonaws.com/pytorch-tutorial-assets/img_align_celeba.zip",
+           ARCHIVE_SHA256),
     # keras-io's DCGAN example downloads its own archive of the same images: checked by its layout.
     Mirror("Google Drive (keras-io DCGAN example's copy)", google_drive_url("1O7m1010EJjLE5QxLZiM9Fpjs7Oj6e684")),
     # Kaggle's copy: its archive nests img_align_celeba/img_align_celeba/*.jpg; checked by layout.
@@ -107,8 +111,9 @@ def load_celeba(path=None, size: int = 64, crop: int = 108, download: bool = Fal
 
     Looks in ``path`` (only there when given), ``$DCGAN_DATA_DIR/celeba`` and ``data/celeba`` for the
     ``img_align_celeba/`` folder or ``img_align_celeba.zip``; with ``download=True`` fetches the zip
-    when it is missing or damaged. Prepared once into a cache beside the data, then memory-mapped;
-    ``images.report`` names the photos that could not be read.
+    when it is missing or damaged. Prepared once into a cache, then memory-mapped: beside the data, or
+    on the runtime's own disk for data on Google Drive (``locations.cache_dir_for``); ``images.report``
+    says where the cache is and names the photos that could not be read.
     """
     if crop not in CELEBA_CROP_SIZES:
         raise ConfigError(f"crop must be one of {', '.join(map(str, CELEBA_CROP_SIZES))} (pixels of the centre "

@@ -44,9 +44,12 @@ class LoadReport:
     source: str
     loaded: int
     left_out: tuple[tuple[str, str], ...] = ()  # (file, zip member or listed name, why it was left out)
+    cache: str = ""  # the file of prepared images the load read
 
     def __str__(self):
         summary = f"{self.loaded:,} images from {printable(self.source)}"
+        if self.cache:
+            summary += f" (cache: {printable(self.cache)})"
         if not self.left_out:
             return f"{summary}; nothing left out"
         lines = [f"{summary}; {len(self.left_out):,} left out:"]
@@ -127,7 +130,7 @@ def open_cache(stem: Path, manifest: dict) -> PreparedImages | None:
     if not same or not data_path.is_file() or data_path.stat().st_size != int(np.prod(shape)) or not shape[0]:
         return None
     images = PreparedImages(data_path, dtype=np.uint8, mode="r", shape=shape)
-    images.report = LoadReport(manifest.get("source", str(stem)), shape[0], left_out)
+    images.report = LoadReport(manifest.get("source", str(stem)), shape[0], left_out, str(data_path.resolve()))
     return images
 
 
@@ -187,7 +190,7 @@ def build_cache(
         json.dumps({**manifest, "version": MANIFEST_VERSION, "count": count, "left_out": left_out}, indent=2),
     )
     images = PreparedImages(data_path, dtype=np.uint8, mode="r", shape=(count, size, size, channels))
-    images.report = LoadReport(manifest.get("source", str(stem)), count, tuple(left_out))
+    images.report = LoadReport(manifest.get("source", str(stem)), count, tuple(left_out), str(data_path.resolve()))
     return images
 
 

@@ -3,7 +3,8 @@
 Data goes to an explicit folder, else ``$DCGAN_DATA_DIR``, else ``data/``; sessions to
 ``$DCGAN_RUNS_DIR``, else ``runs/``. Working inside a source checkout, ``data/`` and ``runs/`` are
 the checkout's own; anywhere else (an installed package, on Colab) they are folders of the working
-folder, never of the Python installation. On Colab, ``use_drive`` moves both onto Google Drive.
+folder, never of the Python installation. On Colab, ``use_drive`` moves both onto Google Drive; the
+images prepared from data on Drive are cached on the runtime's own disk, which is much faster to read.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["DEBIAN_DATASETS_DIR", "DRIVE_MOUNT", "PACKAGE_PARENT", "cache_dir_for", "data_root",
+__all__ = ["DEBIAN_DATASETS_DIR", "DRIVE_MOUNT", "PACKAGE_PARENT", "RUNTIME_DISK", "cache_dir_for", "data_root",
            "dataset_search_dirs", "download_dir", "home_folder", "keras_cache_dir", "runs_root", "source_checkout",
            "use_drive", "writable_folder"]
 
@@ -22,6 +23,8 @@ DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")  # where Debian's dataset-* pa
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # a source checkout's top folder, or site-packages
 PROJECT_NAME = "dcgan-helpers"
 DRIVE_MOUNT = Path("/content/drive")  # where Colab mounts Google Drive
+RUNTIME_DISK = Path("/content")  # Colab's own disk: fast, but lost when Colab recycles the runtime
+CACHE_FOLDER = ".dcgan-cache"  # the folder prepared images are cached in
 
 
 def source_checkout() -> Path | None:
@@ -87,9 +90,20 @@ def writable_folder(folder, variable: str) -> Path:
     return folder
 
 
+def on_drive(path) -> Path | None:
+    """``path`` relative to the Google Drive mount (``MyDrive/...``) when it lies on Drive, else None."""
+    resolved, mount = Path(path).resolve(), DRIVE_MOUNT.resolve()
+    return resolved.relative_to(mount) if resolved.is_relative_to(mount) else None
+
+
 def cache_dir_for(source: Path) -> Path:
-    """Preprocessed images are cached next to their source; a read-only source caches under ~/.cache."""
-    beside = source.parent / ".dcgan-cache"
+    """Where images prepared from ``source`` are cached: beside it; for a source on Google Drive, in the
+    same folders on the runtime's own disk (Drive is slow to read at random); for a read-only one, ~/.cache."""
+    source = Path(source)
+    relative = on_drive(source)
+    if relative is not None:  # MyDrive/dcgan/data/celeba/x.zip: /content/.dcgan-cache/MyDrive/dcgan/data/celeba
+        return RUNTIME_DISK / CACHE_FOLDER / relative.parent
+    beside = source.parent / CACHE_FOLDER
     if os.access(beside if beside.exists() else source.parent, os.W_OK):
         return beside
     digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
@@ -99,7 +113,7 @@ def cache_dir_for(source: Path) -> Path:
 def use_drive(folder: str | None) -> str:
     """On Colab, mount Google Drive and keep data and runs in ``MyDrive/<folder>/``, which outlives the runtime.
 
-    ``None`` changes nothing. Returns one line saying where data and runs now go.
+    ``None`` changes nothing. Returns one line saying where data, runs and prepared images now go.
     """
     if folder is not None and "google.colab" in sys.modules:
         if Path(folder).is_absolute() or ".." in Path(folder).parts:
@@ -109,7 +123,9 @@ def use_drive(folder: str | None) -> str:
         drive.mount(str(DRIVE_MOUNT))
         root = DRIVE_MOUNT / "MyDrive" / folder
         os.environ["DCGAN_DATA_DIR"], os.environ["DCGAN_RUNS_DIR"] = str(root / "data"), str(root / "runs")
-        return f"data in {data_root()}, runs in {runs_root()} (on Google Drive: they outlive this runtime)"
+        return (f"data in {data_root()}, runs in {runs_root()} (on Google Drive: they outlive this runtime); "
+                f"prepared images cached in {RUNTIME_DISK / CACHE_FOLDER} (on this runtime's own disk: fast to "
+                "read; rebuilt from the data on Drive when Colab recycles the runtime)")
     where = f"data in {data_root().resolve()}, runs in {runs_root().resolve()}"
     if folder is not None:
         return where + " (drive_folder applies on Colab only)"

@@ -1,8 +1,9 @@
 """How long a training run will take on this machine: measured on a short burst, not promised.
 
 The same epoch can take several times longer on one 2-core CPU than on another (one with AVX2 only
-against one with AVX-512 BF16), so a run time is only worth telling when it was measured where the run happens. ``estimate_training_time`` builds the
-package's DCGAN, trains it for a few steps on the real data pipeline, and scales up.
+against one with AVX-512 BF16), so a run time is only worth telling when it was measured where the run
+happens. ``estimate_training_time`` builds the package's DCGAN, trains it for a few steps on the real data
+pipeline, and scales up.
 """
 
 import time

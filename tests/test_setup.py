@@ -1,11 +1,11 @@
 """What a notebook's first cells do: the one line naming what is installed, and Google Drive on Colab."""
 
 import sys
-import types
 
 import keras
 import pytest
 import tensorflow as tf
+from support.colab import fake_colab
 
 import dcgan_helpers
 from dcgan_helpers import device, locations
@@ -29,18 +29,8 @@ def test_the_setup_line_names_the_gpus_found(monkeypatch):
 
 @pytest.fixture
 def colab(monkeypatch, tmp_path):
-    """A stand-in for Colab's ``google.colab`` module that records where Drive was mounted."""
-    mounts = []
-    drive = types.SimpleNamespace(mount=mounts.append)
-    colab_module = types.ModuleType("google.colab")
-    colab_module.drive = drive
-    google = types.ModuleType("google")
-    google.colab = colab_module
-    monkeypatch.setitem(sys.modules, "google", google)
-    monkeypatch.setitem(sys.modules, "google.colab", colab_module)
-    for name in ("DCGAN_DATA_DIR", "DCGAN_RUNS_DIR"):  # unset now, and as before once the test ends
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
+    """Colab's ``google.colab`` stand-in (``support.colab``): the list of places Drive was mounted."""
+    mounts = fake_colab(monkeypatch)
     monkeypatch.chdir(tmp_path)
     return mounts
 
@@ -51,7 +41,9 @@ def test_on_colab_a_drive_folder_mounts_drive_and_moves_data_and_runs_there(cola
     assert locations.data_root() == locations.DRIVE_MOUNT / "MyDrive" / "dcgan" / "data"
     assert locations.runs_root() == locations.DRIVE_MOUNT / "MyDrive" / "dcgan" / "runs"
     assert line == ("data in /content/drive/MyDrive/dcgan/data, runs in /content/drive/MyDrive/dcgan/runs "
-                    "(on Google Drive: they outlive this runtime)")
+                    "(on Google Drive: they outlive this runtime); prepared images cached in /content/.dcgan-cache "
+                    "(on this runtime's own disk: fast to read; rebuilt from the data on Drive when Colab recycles "
+                    "the runtime)")
 
 
 def test_on_colab_without_a_drive_folder_nothing_is_mounted_and_the_line_warns(colab):
