@@ -144,3 +144,19 @@ def test_every_exercise_has_a_hint_and_the_first_two_a_worked_solution(path):
     for item in items[:2]:
         assert "<details><summary>Solution</summary>" in item and "```python" in item, \
             f"{path.name}: the first two exercises need a collapsed worked solution with code: {item.splitlines()[0]}"
+
+
+def test_notebook_00s_flat_jsd_stays_at_log_2_once_the_bumps_no_longer_overlap():
+    """The generator's bump must stay inside the notebook's grid: a bump pushed off it loses its mass and the
+    plotted JSD falls back towards ½ log 2, the opposite of what the section teaches."""
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    cells = {cell.id: cell.source for cell in read(ROOT / "notebooks" / "00_gan_theory.ipynb").cells}
+    namespace = {}
+    for cell_id in ("cell-03", "cell-07", "cell-11"):  # imports, section 1's densities, the flat-JSD plot
+        exec(cells[cell_id], namespace)
+    divergences = np.array(namespace["divergences"])
+    assert np.all(np.diff(divergences) > -1e-6), "the JSD falls as the bumps move apart"
+    assert divergences[-1] == pytest.approx(np.log(2), abs=1e-3)
