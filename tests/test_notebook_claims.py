@@ -160,3 +160,24 @@ def test_notebook_00s_flat_jsd_stays_at_log_2_once_the_bumps_no_longer_overlap()
     divergences = np.array(namespace["divergences"])
     assert np.all(np.diff(divergences) > -1e-6), "the JSD falls as the bumps move apart"
     assert divergences[-1] == pytest.approx(np.log(2), abs=1e-3)
+
+
+CELEBA_SOURCES = ("authors", "PyTorch", "keras-io", "Kaggle")  # one word of each mirror's name, in MIRRORS order
+
+
+def test_every_list_of_celebas_download_sources_names_each_mirror_in_the_order_they_are_tried():
+    """data/README.md and notebook 02 list the places load_celeba(download=True) tries: a mirror added to
+    celeba.MIRRORS must appear in both, where it is tried."""
+    from dcgan_helpers.celeba import MIRRORS
+
+    assert [next(word for word in CELEBA_SOURCES if word in mirror.name) for mirror in MIRRORS] == list(CELEBA_SOURCES)
+    listings = {
+        "data/README.md": next(line for line in (ROOT / "data" / "README.md").read_text().splitlines()
+                               if line.startswith("| CelebA")).split("load_celeba(download=True)")[1],
+        "notebook 02": next(cell.source for cell in read(ROOT / "notebooks" / "02_celeba_64_dcgan.ipynb").cells
+                            if cell.source.startswith("## 1 · Getting CelebA")).split("trying in order")[1],
+    }
+    for where, text in listings.items():
+        positions = [text.find(word) for word in CELEBA_SOURCES]
+        assert -1 not in positions and positions == sorted(positions), \
+            f"{where} does not list CelebA's mirrors {CELEBA_SOURCES} in the order load_celeba tries them: {text!r}"
