@@ -13,10 +13,14 @@ from .latent import generate, run_in_batches
 from .models import build_discriminator, build_generator
 from .pipeline import FAKE_AUGMENT_DRAWS, LABEL_SWAP_DRAWS, REAL_AUGMENT_DRAWS
 
-__all__ = ["DCGAN", "KERAS_INTERNALS", "METRIC_NAMES", "build_dcgan", "discriminator_loss", "generator_loss",
-           "mean_discriminator_output", "weight_decay_penalty"]
+__all__ = ["DCGAN", "DIAGNOSTIC_NAMES", "KERAS_INTERNALS", "METRIC_NAMES", "batch_spread", "build_dcgan",
+           "discriminator_loss", "generator_loss", "mean_discriminator_output", "weight_decay_penalty"]
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+# What a diagnosis needs beyond the losses, averaged over an epoch's steps like them: the global norm of each
+# network's gradient (of its loss on one replica's images, loss scaling undone), and the spread of a batch
+# (each pixel's standard deviation over the batch, averaged over pixels) of G's images and of real ones.
+DIAGNOSTIC_NAMES = ("d_grad_norm", "g_grad_norm", "fake_spread", "real_spread")
 # The private Keras names DCGAN relies on (see "Private Keras" in the class), as (owner, name).
 KERAS_INTERNALS = (("keras.src.backend.tensorflow.trainer.TensorFlowTrainer", "_maybe_symbolic_build"),
                    ("keras.layers.Layer", "built"))
@@ -32,6 +36,14 @@ def discriminator_loss(real_logits, fake_logits, real_targets, fake_targets):
 def generator_loss(fake_logits):
     """Non-saturating loss -log D(G(z)): strong gradients exactly when D rejects the fakes."""
     return ops.mean(ops.softplus(-fake_logits))
+
+
+def batch_spread(images):
+    """How much a batch's images differ: each pixel's standard deviation over the batch, averaged over pixels.
+
+    Near 0 when G draws (almost) the same image for every noise vector, whatever that image is.
+    """
+    return ops.mean(ops.std(ops.cast(images, "float32"), axis=0))
 
 
 def weight_decay_penalty(network, weight_decay: float):
@@ -63,7 +75,7 @@ class DCGAN(keras.Model):
         self.config = config
         self.noise_dim = generator.input_shape[-1]
         self.built = True  # see "Private Keras" below
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES + DIAGNOSTIC_NAMES}
 
     def fit(self, *args, shuffle=False, **kwargs):
         """``keras.Model.fit``, with ``shuffle=False`` by default: the training stream shuffles itself by
@@ -133,6 +145,7 @@ class DCGAN(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync  # gradients are summed over replicas
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake_images = self.generator(noise, training=True)
+            spreads = {"fake_spread": batch_spread(fake_images), "real_spread": batch_spread(real_images)}
             if self.config.augment:  # the same kind of change on both sides, so D cannot tell them apart by it
                 real_images = augment(real_images, draws[:, REAL_AUGMENT_DRAWS])
                 fake_images = augment(fake_images, draws[:, FAKE_AUGMENT_DRAWS])
@@ -146,15 +159,19 @@ class DCGAN(keras.Model):
                 g_objective += weight_decay_penalty(self.generator, self.config.weight_decay)
             scaled_d_loss = self.discriminator_optimizer.scale_loss(d_objective / replicas)
             scaled_g_loss = self.generator_optimizer.scale_loss(g_objective / replicas)
-        self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
-        self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
+        d_grad_norm = self._update(self.discriminator_optimizer, discriminator_tape, scaled_d_loss, self.discriminator)
+        g_grad_norm = self._update(self.generator_optimizer, generator_tape, scaled_g_loss, self.generator)
         if self.averaged_generator is not None:
             self._update_average()
         for name, value in (
             ("d_loss", d_loss), ("g_loss", g_loss),
             ("d_real", ops.mean(ops.sigmoid(real_logits))), ("d_fake", ops.mean(ops.sigmoid(fake_logits))),
+            *spreads.items(),
         ):
             self.trackers[name].update_state(value)
+        for name, norm in (("d_grad_norm", d_grad_norm), ("g_grad_norm", g_grad_norm)):
+            # a step that loss scaling skips (its scaled gradient overflowed) does not count
+            self.trackers[name].update_state(norm * replicas, sample_weight=ops.cast(ops.isfinite(norm), "float32"))
         results = {name: tracker.result() for name, tracker in self.trackers.items()}
         if spans_several_workers(tf.distribute.get_strategy()):
             # Keras 3 averages each step output over its first axis and across workers there, which
@@ -164,8 +181,13 @@ class DCGAN(keras.Model):
 
     @staticmethod
     def _update(optimizer, tape, scaled_loss, network):
+        """One optimizer step for ``network``; returns its gradient's global norm with loss scaling undone."""
         variables = network.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables, strict=True))
+        gradients = tape.gradient(scaled_loss, variables)
+        scale = optimizer.dynamic_scale if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else 1.0
+        norm = tf.linalg.global_norm([ops.cast(gradient, "float32") for gradient in gradients]) / scale
+        optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        return norm
 
     def _update_average(self):
         """Move every weight of the averaged G, BatchNorm statistics included, towards G's new value.

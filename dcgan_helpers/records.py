@@ -31,14 +31,14 @@ from .checkpoint import BestGenerator, checkpoint_epochs, checkpoint_name, save_
 from .config import GANConfig
 from .errors import SessionError
 from .files import atomic_path, epoch_file_name, epoch_files, require_room, write_text_atomically
-from .gan import DCGAN, METRIC_NAMES
+from .gan import DCGAN, DIAGNOSTIC_NAMES, METRIC_NAMES
 from .images import image_grid
 from .models import build_generator
 from .viz import gif_from_files, save_image
 
 __all__ = ["EpochEnd", "HISTORY_COLUMNS", "Metric", "ResumePoint", "SessionFiles", "generator_with"]
 
-HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds")
+HISTORY_COLUMNS = ("epoch", "step", *METRIC_NAMES, "seconds", *DIAGNOSTIC_NAMES)
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,8 @@ class EpochEnd(keras.callbacks.Callback):
         epoch_number = epoch + 1
         row = {"epoch": epoch_number,
                "step": self.resume.step + (epoch_number - self.resume.epoch) * self.steps_per_epoch,
-               **{name: float(logs[name]) for name in METRIC_NAMES}, "seconds": round(seconds, 3)}
+               **{name: float(logs[name]) for name in METRIC_NAMES}, "seconds": round(seconds, 3),
+               **{name: float(logs[name]) for name in DIAGNOSTIC_NAMES}}
         if self.metric and epoch_number % self.metric.every == 0:
             row[self.metric.name] = self.score(epoch_number)
             logs[self.metric.name] = row[self.metric.name]  # for the callbacks after this one (a dashboard)

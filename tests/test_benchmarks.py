@@ -1,9 +1,11 @@
 """The benchmark scripts keep working (tiny sizes here; real figures come from running them in full)."""
 
+import json
 import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from support.paths import ROOT
 
@@ -76,3 +78,31 @@ def test_short_run_benchmark_runs_the_notebook_as_stored_with_only_short_run_set
     assert "short_run = True" in parameters.source and "short_run = False" not in parameters.source
     before = copy.cells[copy.cells.index(report_cell) - 1]
     assert "report = judge.evaluate(generated)" in before.source and str(tmp_path / "report.json") in report_cell.source
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_diagnostics_overhead_benchmark_prints_the_share_of_a_step_for_both_presets():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "diagnostics_overhead.py"), "--repeats", "1", "--steps", "5"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    shares = re.findall(r"share of a step:\s+(\d+\.\d+) %", result.stdout)
+    assert len(shares) == 2 and all(float(share) > 0 for share in shares), result.stdout
+
+
+@pytest.mark.subprocess
+def test_failure_gallery_benchmark_records_the_diagnostics_and_tabulates_every_row(real_fashion_mnist, tmp_path):
+    results = tmp_path / "gallery.jsonl"
+    command = [sys.executable, str(ROOT / "benchmarks" / "failure_gallery.py"), "--only", "healthy",
+               "3x3 transposed kernels, stride 2", "--seeds", "0", "--epochs", "1", "--images", "256",
+               "--results", str(results)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [row["configuration"] for row in rows] == ["healthy", "3x3 transposed kernels, stride 2"]
+    for row in rows:
+        assert all(np.isfinite(row[key]) for key in ("d_grad_norm", "g_grad_norm", "fake_spread", "real_spread"))
+        assert 0 <= row["nyquist_share"] <= 1 and 1 <= row["classes"] <= 10
+    assert re.search(r"\| healthy \| 1 \| \d+\.\d\d \|", result.stdout), result.stdout

@@ -2,7 +2,14 @@ import keras
 import numpy as np
 import pytest
 
-from dcgan_helpers.gan import METRIC_NAMES, build_dcgan, discriminator_loss, generator_loss
+from dcgan_helpers.gan import (
+    DIAGNOSTIC_NAMES,
+    METRIC_NAMES,
+    batch_spread,
+    build_dcgan,
+    discriminator_loss,
+    generator_loss,
+)
 from dcgan_helpers.latent import generate
 from dcgan_helpers.pipeline import training_dataset
 
@@ -85,10 +92,10 @@ def images_for(config, count=64):
                                              dtype=np.uint8)
 
 
-def test_fit_reports_the_four_metrics_and_steps_both_optimizers(tiny_config):
+def test_fit_reports_the_four_metrics_and_the_diagnostics_and_steps_both_optimizers(tiny_config):
     gan = build_dcgan(tiny_config)
     history = gan.fit(training_dataset(images_for(tiny_config), tiny_config), epochs=2, steps_per_epoch=3, verbose=0)
-    assert set(history.history) == set(METRIC_NAMES)
+    assert set(history.history) == set(METRIC_NAMES + DIAGNOSTIC_NAMES)
     assert all(np.isfinite(values).all() for values in history.history.values())
     assert all(0 < value < 1 for value in history.history["d_real"] + history.history["d_fake"])
     assert int(gan.generator_optimizer.iterations) == 6 and int(gan.discriminator_optimizer.iterations) == 6
@@ -218,3 +225,54 @@ def test_samples_come_from_the_average_when_one_is_kept_and_g_and_d_train_the_sa
         trained[decay] = [weight.numpy() for weight in gan.generator.weights + gan.discriminator.weights]
     for with_average, without in zip(trained[0.9], trained[0.0], strict=True):
         np.testing.assert_array_equal(with_average, without)
+
+
+def one_batch(config, seed=0):
+    from dcgan_helpers.pipeline import DRAWS_PER_IMAGE
+
+    rng = np.random.default_rng(seed)
+    size, batch = config.image_size, config.batch_size
+    return (rng.uniform(-1, 1, (batch, size, size, config.channels)).astype(np.float32),
+            rng.standard_normal((batch, config.noise_dim)).astype(np.float32),
+            rng.uniform(size=(batch, DRAWS_PER_IMAGE)).astype(np.float32))
+
+
+def test_a_step_records_each_networks_gradient_norm_and_the_spread_of_both_batches(tiny_config):
+    import tensorflow as tf
+
+    config = tiny_config.replace(precision="float32")
+    gan = build_dcgan(config)
+    images, noise, draws = one_batch(config)
+    with tf.GradientTape(persistent=True) as tape:  # the step's own losses, on the weights before its update
+        fakes = gan.generator(noise, training=True)
+        real_logits, fake_logits = gan.discriminator(images, training=True), gan.discriminator(fakes, training=True)
+        d_loss = discriminator_loss(real_logits, fake_logits, *gan.discriminator_targets(draws))
+        g_loss = generator_loss(fake_logits)
+    expected = {"d_grad_norm": tf.linalg.global_norm(tape.gradient(d_loss, gan.discriminator.trainable_variables)),
+                "g_grad_norm": tf.linalg.global_norm(tape.gradient(g_loss, gan.generator.trainable_variables)),
+                "fake_spread": np.std(np.asarray(fakes), axis=0).mean(), "real_spread": np.std(images, axis=0).mean()}
+    logs = gan.train_step((images, noise, draws))
+    for name, value in expected.items():
+        assert float(logs[name]) == pytest.approx(float(value), rel=1e-4), name
+
+
+def test_gradient_norms_are_the_same_with_loss_scaling(tiny_config):
+    """A loss-scale optimizer multiplies the loss, and so the gradient, by its scale: the norm recorded is
+    the gradient's before scaling, so runs in float16 on a GPU read like runs in float32."""
+    config = tiny_config.replace(precision="float32")
+    norms = []
+    for scaled in (False, True):
+        gan = build_dcgan(config)
+        if scaled:
+            gan.compile(keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4), initial_scale=2.0**12),
+                        keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4), initial_scale=2.0**12))
+        logs = gan.train_step(one_batch(config))
+        norms.append([float(logs["d_grad_norm"]), float(logs["g_grad_norm"])])
+    assert norms[1] == pytest.approx(norms[0], rel=1e-4)
+
+
+def test_the_spread_of_a_batch_is_zero_for_copies_of_one_image():
+    rng = np.random.default_rng(0)
+    varied = rng.uniform(-1, 1, (16, 8, 8, 1)).astype(np.float32)
+    assert float(batch_spread(np.repeat(varied[:1], 16, axis=0))) == pytest.approx(0.0, abs=1e-6)
+    assert float(batch_spread(varied)) == pytest.approx(np.std(varied, axis=0).mean(), rel=1e-5)

@@ -1,0 +1,135 @@
+"""Which settings make the fashion_mnist preset fail, and how each failure shows in what training records.
+
+Every configuration is the preset with a few settings changed, trained on the first ``--images``
+Fashion-MNIST training images for ``--epochs`` epochs per seed. After each epoch it records the
+history's figures (the four metrics and ``gan.DIAGNOSTIC_NAMES``: gradient norms and batch spreads),
+and judges 2,000 samples of the averaged G: the project classifier's Fréchet distance and class
+coverage, the samples' spread, and their share of spectral power at the Nyquist frequencies (the
+period-2 pattern of checkerboard artefacts). Rows are appended to ``--results`` (JSON lines), so
+seeds or configurations can run in separate processes; the table summarises every row in the file.
+
+    python benchmarks/failure_gallery.py --seeds 0 1 2
+    python benchmarks/failure_gallery.py --only healthy d_too_fast --seeds 0
+"""
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dcgan_helpers.datasets import preset  # noqa: E402
+from dcgan_helpers.device import hardware_name  # noqa: E402
+from dcgan_helpers.fashion_classifier import FashionMNISTJudge  # noqa: E402
+from dcgan_helpers.fashion_mnist import load_fashion_mnist  # noqa: E402
+from dcgan_helpers.gan import build_dcgan  # noqa: E402
+from dcgan_helpers.latent import generate  # noqa: E402
+from dcgan_helpers.pipeline import batches_per_epoch, training_dataset  # noqa: E402
+
+CONFIGURATIONS = {  # name: the settings changed from the preset
+    "healthy": {},
+    "G ten times faster": {"generator_learning_rate": 8e-3},
+    "D too fast, G too slow": {"discriminator_learning_rate": 8e-3, "generator_learning_rate": 8e-5},
+    "D four filters wide": {"discriminator_filters": 4},
+    "beta_1 0.9, learning rates 4e-3": {"beta_1": 0.9, "generator_learning_rate": 4e-3,
+                                        "discriminator_learning_rate": 4e-3},
+    "3x3 transposed kernels, stride 2": {"kernel_size": 3},
+    "3x3 kernels, one layer per resolution, G itself": {"kernel_size": 3, "layers_per_resolution": 1,
+                                                         "ema_decay": 0.0},
+    "learning rates 0.5": {"generator_learning_rate": 0.5, "discriminator_learning_rate": 0.5},
+}
+
+
+def nyquist_share(images) -> float:
+    """Mean share of each image's spectral power (without its mean) at the Nyquist frequencies: the
+    period-2 rows, columns and checkerboard that uneven overlap of transposed convolutions leaves."""
+    pixels = np.asarray(images, np.float64)[..., 0]
+    pixels = pixels - pixels.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(pixels)) ** 2
+    half = pixels.shape[1] // 2
+    nyquist = power[:, half, half] + power[:, half, 0] + power[:, 0, half]
+    return float(np.mean(nyquist / np.maximum(power.sum(axis=(1, 2)), 1e-12)))
+
+
+def run(name: str, seed: int, images, judge, epochs: int) -> list[dict]:
+    config = preset("fashion_mnist").replace(seed=seed, **CONFIGURATIONS[name])
+    gan = build_dcgan(config)
+    rows, started = [], time.perf_counter()
+
+    class Judge(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            samples = generate(gan.sampling_generator, 2000, seed=10_000 + seed)
+            report = judge.evaluate(samples)
+            rows.append({"configuration": name, "seed": seed, "epoch": epoch + 1, "machine": hardware_name(),
+                         **{key: float(value) for key, value in logs.items()},
+                         "frechet_distance": report.frechet_distance, "classes": report.covered_classes,
+                         "sample_spread": float(np.std(samples, axis=0).mean()),
+                         "nyquist_share": nyquist_share(samples),
+                         "seconds": round(time.perf_counter() - started, 1)})
+            print(json.dumps(rows[-1]), flush=True)
+
+    stopped = None
+    try:
+        gan.fit(training_dataset(images, config), epochs=epochs, steps_per_epoch=batches_per_epoch(len(images), config),
+                verbose=0, callbacks=[Judge()])
+    except (ValueError, FloatingPointError) as error:  # a sample that is not a number cannot be judged
+        stopped = f"{type(error).__name__}: {error}"
+    if stopped or len(rows) < epochs:
+        rows.append({"configuration": name, "seed": seed, "epoch": len(rows) + 1, "stopped": stopped or "unknown"})
+    return rows
+
+
+def cell(rows: list[dict], key: str, digits: int = 2) -> str:
+    """Mean ± standard deviation of ``key`` over the rows (seeds), or the one value."""
+    values = np.array([row[key] for row in rows], float)
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| configuration | epoch | Fréchet distance | classes | D(x) | D(G(z)) | D grad norm | G grad norm "
+             "| fake / real spread | Nyquist share | seeds |", "|---" * 11 + "|"]
+    for name in CONFIGURATIONS:
+        for epoch in sorted({row["epoch"] for row in rows if row["configuration"] == name}):
+            chosen = [row for row in rows
+                      if row["configuration"] == name and row["epoch"] == epoch and "stopped" not in row]
+            if not chosen:
+                continue
+            for row in chosen:
+                row["spread_ratio"] = row["fake_spread"] / row["real_spread"]
+            lines.append(f"| {name} | {epoch} | {cell(chosen, 'frechet_distance')} | {cell(chosen, 'classes', 1)} "
+                         f"| {cell(chosen, 'd_real')} | {cell(chosen, 'd_fake')} | {cell(chosen, 'd_grad_norm')} "
+                         f"| {cell(chosen, 'g_grad_norm')} | {cell(chosen, 'spread_ratio')} "
+                         f"| {cell(chosen, 'nyquist_share', 4)} | {len(chosen)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--images", type=int, default=12_000)
+    parser.add_argument("--only", nargs="+", choices=list(CONFIGURATIONS), default=list(CONFIGURATIONS))
+    parser.add_argument("--results", type=Path, default=Path("failure_gallery.jsonl"))
+    arguments = parser.parse_args()
+    images, _ = load_fashion_mnist()
+    images = images[: arguments.images]
+    judge = FashionMNISTJudge()
+    for seed in arguments.seeds:
+        for name in arguments.only:
+            with open(arguments.results, "a", encoding="utf-8") as results:
+                for row in run(name, seed, images, judge, arguments.epochs):
+                    results.write(json.dumps(row) + "\n")
+    rows = [json.loads(line) for line in arguments.results.read_text().splitlines() if line.strip()]
+    print(f"\n{len(images):,} training images, {arguments.epochs} epochs; machine: {hardware_name()}\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
