@@ -1,4 +1,5 @@
-"""Keras callbacks that run beside ``DCGAN.fit`` and write nothing: divergence stop, live dashboard, stop request.
+"""Keras callbacks that run beside ``DCGAN.fit`` and write nothing: divergence stop, live dashboard, stop request,
+a warning when a symptom of failure appears.
 
 The end of an epoch, which writes the session, is ``records.EpochEnd``.
 """
@@ -8,12 +9,13 @@ import time
 
 import keras
 
+from .diagnosis import diagnose
 from .errors import TrainingDiverged, TrainingStopped
-from .gan import METRIC_NAMES
-from .images import image_grid
+from .gan import DIAGNOSTIC_NAMES, METRIC_NAMES
+from .images import image_grid, to_uint8
 from .viz import dashboard_png
 
-__all__ = ["LiveDashboard", "StopWhenAsked", "TerminateOnNaNLosses"]
+__all__ = ["LiveDashboard", "StopWhenAsked", "SymptomWatch", "TerminateOnNaNLosses"]
 
 
 class TerminateOnNaNLosses(keras.callbacks.TerminateOnNaN):
@@ -52,6 +54,7 @@ class LiveDashboard(keras.callbacks.Callback):
         self.refresh_seconds = refresh_seconds
         self.show = show or self.show_in_output
         self.handle = None
+        self.warnings = []  # lines shown under the title, e.g. from a ``SymptomWatch``
 
     def on_train_begin(self, logs=None):
         self.final_epoch = self.params.get("epochs")
@@ -86,7 +89,7 @@ class LiveDashboard(keras.callbacks.Callback):
             f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
             f"D loss {last.get('d_loss', math.nan):.3f} · G loss {last.get('g_loss', math.nan):.3f}"
         )
-        return dashboard_png(grid, rows, title)
+        return dashboard_png(grid, rows, "\n".join([title, *self.warnings]))
 
     def show_in_output(self, png: bytes) -> None:
         from IPython.display import Image, display
@@ -114,3 +117,30 @@ class StopWhenAsked(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.event.is_set():
             raise TrainingStopped(self.epoch_number, batch + 1)
+
+
+class SymptomWatch(keras.callbacks.Callback):
+    """After every epoch, ``diagnosis.diagnose`` the run so far and ``warn`` once of each symptom it names.
+
+    ``noise`` is the session's preview noise (the checkerboard check reads the averaged G's images of it);
+    ``history`` the rows of earlier epochs. ``warn(line)`` defaults to printing the line.
+    """
+
+    def __init__(self, noise, history=(), warn=None):
+        super().__init__()
+        self.noise = noise
+        self.rows = list(history)
+        self.previews = {}
+        self.warned = set()
+        self.warn = warn or print
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.rows = [row for row in self.rows if row["epoch"] <= epoch]
+        self.rows.append({"epoch": epoch + 1, **{name: float(logs[name]) for name in METRIC_NAMES + DIAGNOSTIC_NAMES
+                                                 if name in logs}})
+        self.previews[epoch + 1] = to_uint8(self.model.sampling_generator(self.noise, training=False))
+        for finding in diagnose(self.rows, self.previews):
+            if finding.symptom not in self.warned:
+                self.warned.add(finding.symptom)
+                self.warn(f"warning: {finding}")

@@ -116,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", type=Path, metavar="FILE", help="the file to write, e.g. my_generator.npz")
     export.set_defaults(run=run_export)
 
+    doctor = commands.add_parser(
+        "doctor", help="name what looks wrong in a session's training, with the evidence",
+        description="Read the history and sample grids of session TRAINING and name each symptom of failure seen "
+        "(the discriminator winning or learning nothing, exploding losses, mode collapse, checkerboard artefacts, "
+        "divergence): the epochs, the numbers that crossed a threshold, and the section of notebook 04 to read. "
+        "Says so when nothing looks wrong.",
+    )
+    add_session_arguments(doctor, DATASETS)
+    doctor.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
+    doctor.set_defaults(run=run_doctor)
+
     sample = commands.add_parser(
         "sample", help="write images from a shipped or exported generator, without a session",
         description="Write NUM images from GENERATOR: the name of a generator shipped with the package "
@@ -235,6 +246,24 @@ def run_evaluate(args) -> None:
     print(f"session {args.training}, {result['generator']} generator after {result['epochs_done']} epochs: {summary} "
           f"from {result['sample_count']:,} samples; written to "
           f"{session.path / 'evaluation.json'}")
+
+
+def run_doctor(args) -> None:
+    from .diagnosis import CHECKS
+    from .session import Session
+
+    session = Session.open(args.dataset, args.training, args.runs_dir)
+    findings = session.diagnose()
+    history = session.history()
+    print(f"session {args.training} ({args.dataset}), {len(history)} epoch{'s' * (len(history) != 1)} in history.csv: "
+          + (f"{len(findings)} symptom{'s' * (len(findings) > 1)}" if findings else "nothing looks wrong"))
+    for finding in findings:
+        print(f"- {finding}")
+    if not any(row.get("fake_spread") is not None for row in history):
+        print("history.csv has no gradient norms or batch spreads (the session was trained before they were "
+              "recorded), so mode collapse was not checked")
+    if not findings:
+        print("checked: " + ", ".join(check.__name__.replace("_", " ") for check in CHECKS) + ", divergence")
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,8 @@ generator's tanh. Every conversion between the two goes through this module.
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["enlarge", "image_grid", "screen_scale", "to_float", "to_uint8", "with_channel_axis", "without_gray_channel"]
+__all__ = ["enlarge", "grid_tiles", "image_grid", "screen_scale", "to_float", "to_uint8", "with_channel_axis",
+           "without_gray_channel"]
 
 SCREEN_PIXELS = 256  # images are enlarged to about this size on screen
 
@@ -61,6 +62,19 @@ def image_grid(images, columns: int | None = None, padding: int = 2) -> np.ndarr
         left = padding + (index % columns) * (width + padding)
         grid[top: top + height, left: left + width] = image
     return without_gray_channel(grid)
+
+
+def grid_tiles(grid, count: int, size: int, columns: int | None = None, padding: int = 2) -> np.ndarray:
+    """The ``count`` uint8 images of side ``size`` that ``image_grid`` tiled into ``grid`` (N, H, W, C)."""
+    grid = np.asarray(grid, np.uint8)
+    grid = grid[..., None] if grid.ndim == 2 else grid
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    tiles = []
+    for index in range(count):
+        top = padding + (index // columns) * (size + padding)
+        left = padding + (index % columns) * (size + padding)
+        tiles.append(grid[top: top + size, left: left + size])
+    return np.stack(tiles)
 
 
 def screen_scale(image_size: int) -> int:

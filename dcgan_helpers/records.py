@@ -89,6 +89,7 @@ class SessionFiles:
     generator_path = property(lambda self: self.path / "generator.keras")
     best_generator_path = property(lambda self: self.path / "best_generator.keras")
     best_record_path = property(lambda self: self.path / "best.json")
+    divergence_path = property(lambda self: self.path / "diverged.json")  # the epoch a loss turned NaN, if one did
 
     def checkpoint(self, epoch: int) -> Path:
         return self.checkpoints_dir / checkpoint_name(epoch)
@@ -163,6 +164,21 @@ class SessionFiles:
             with atomic_path(self.best_generator_path) as temporary:
                 best_generator.save(temporary)
             write_text_atomically(self.best_record_path, json.dumps(best.record, indent=2) + "\n")
+
+    def record_divergence(self, epoch: int, figure: str, value: float) -> None:
+        """Note the epoch whose ``figure`` turned ``value`` (NaN or infinite): that epoch was never committed, so
+        only this note tells ``Session.diagnose`` about it; an epoch committed later makes the note stale."""
+        note = {"epoch": epoch, "figure": figure, "value": str(value)}
+        write_text_atomically(self.divergence_path, json.dumps(note) + "\n")
+
+    def divergence(self) -> dict | None:
+        """The note ``record_divergence`` left, unless a later run has committed that epoch since."""
+        try:
+            note = json.loads(self.divergence_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return note if isinstance(note, dict) and isinstance(note.get("epoch"), int) and \
+            note["epoch"] > self.last_epoch else None
 
     def delete_old_checkpoints(self, keep: int) -> None:
         for old in checkpoint_epochs(self.checkpoints_dir)[:-keep]:

@@ -12,14 +12,18 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from PIL import Image
 
-from .callbacks import LiveDashboard, TerminateOnNaNLosses
+from .callbacks import LiveDashboard, SymptomWatch, TerminateOnNaNLosses
 from .checkpoint import BestGenerator, checkpoint_best, checkpoint_history_row, restore_checkpoint, restore_generator
 from .config import GANConfig
 from .datasets import load_images, preset
 from .device import default_strategy
-from .errors import SessionError, UsageError
+from .diagnosis import Finding, diagnose
+from .errors import SessionError, TrainingDiverged, UsageError
+from .files import epoch_files
 from .gan import build_dcgan
+from .images import grid_tiles
 from .latent import noise
 from .locations import runs_root, writable_folder
 from .lock import SessionLock
@@ -274,7 +278,8 @@ class Session:
         ``refresh_seconds`` within one, in place of Keras' progress bar (``verbose`` then defaults to 0);
         ``show(png)`` puts each picture somewhere else than the cell's output, as the Playground does.
         ``metric`` (see ``session.metric``) scores samples during training, records the figures in
-        ``history.csv`` and keeps the best generator. ``strategy`` (default: ``device.default_strategy()``:
+        ``history.csv`` and keeps the best generator. A symptom of failure (``diagnosis``) is warned of once,
+        on the dashboard or as a printed line. ``strategy`` (default: ``device.default_strategy()``:
         a TPU, several GPUs, or one device) spreads each batch over the replicas. Returns the DCGAN.
         """
         if epochs < 1:
@@ -291,18 +296,34 @@ class Session:
             self.files.bring_in_line(resume, self.config.keep_checkpoints)
             steps_per_epoch = self.config.steps_per_epoch or batches_per_epoch(len(images), self.config)
             epoch_end = EpochEnd(self.files, resume, steps_per_epoch, self.config.keep_checkpoints, metric)
-            watchers = []  # callbacks that write nothing: after ``epoch_end``, they see the epoch's metric
+            watch = SymptomWatch(resume.preview_noise, self.history())
+            watchers = [watch]  # callbacks that write nothing: after ``epoch_end``, they see the epoch's metric
             if live:
                 images_per_epoch = steps_per_epoch * self.config.batch_size
-                watchers.append(LiveDashboard(resume.preview_noise, images_per_epoch, self.history(), refresh_seconds,
-                                              show))
+                dashboard = LiveDashboard(resume.preview_noise, images_per_epoch, self.history(), refresh_seconds, show)
+                watch.warn = dashboard.warnings.append  # drawn under the dashboard's title from then on
+                watchers.append(dashboard)
                 verbose = 0 if verbose == "auto" else verbose
-            resume.gan.fit(
-                training_dataset(images, self.config, start_step=resume.step),
-                initial_epoch=resume.epoch,
-                epochs=resume.epoch + epochs,
-                steps_per_epoch=steps_per_epoch,
-                verbose=verbose,
-                callbacks=[TerminateOnNaNLosses(), epoch_end, *watchers, *callbacks],
-            )
+            try:
+                resume.gan.fit(
+                    training_dataset(images, self.config, start_step=resume.step),
+                    initial_epoch=resume.epoch,
+                    epochs=resume.epoch + epochs,
+                    steps_per_epoch=steps_per_epoch,
+                    verbose=verbose,
+                    callbacks=[TerminateOnNaNLosses(), epoch_end, *watchers, *callbacks],
+                )
+            except TrainingDiverged as error:
+                self.files.record_divergence(error.epoch, error.metric, error.value)
+                raise
             return resume.gan
+
+    def diagnose(self) -> list[Finding]:
+        """What looks wrong in this session's run (``diagnosis.diagnose``): symptoms with their evidence, from
+        ``history.csv``, the preview grid of every epoch and the note of a loss that turned NaN."""
+        previews = {}
+        for epoch, path in epoch_files(self.files.samples_dir, ".png").items():
+            if epoch <= self.last_epoch:
+                with Image.open(path) as grid:
+                    previews[epoch] = grid_tiles(np.asarray(grid), self.config.preview_count, self.config.image_size)
+        return diagnose(self.history(), previews, self.files.divergence())

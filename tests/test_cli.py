@@ -79,6 +79,7 @@ def test_generate_writes_into_a_chosen_folder(workdir):
     (["train", "--set", "image_size=64", "1", "1"], "expected uint8 images of shape (N, 64, 64, 1)"),
     (["train", "--data-dir", "nowhere", "1", "1"], "was not found in any of: nowhere"),
     (["generate", "1", "100", "4"], "there is no session 1"),
+    (["doctor", "1"], "there is no session 1"),
     (["train", "--set", "seed=-1", "1", "1"], "seed must be a whole number from 0 to 4294967295"),
     (["train", "--set", f"seed={2**32}", "1", "1"], "seed must be a whole number from 0 to 4294967295"),
     (["train", "--set", "noise_dim=1000000", "1", "1"], "noise_dim must be at most 4096"),
@@ -140,6 +141,30 @@ def test_divergence_exits_1_naming_the_epoch(workdir, capsys):
                  "--set", "discriminator_learning_rate=1e30", "1", "2"]) == 1
     assert "training diverged in epoch 2" in capsys.readouterr().err
     assert Session.open("fashion_mnist", 1).last_epoch == 1
+    assert main(["doctor", "1"]) == 0
+    report = capsys.readouterr().out
+    assert re.search(r"- training diverged \(epoch 2\): (d|g)_\w+ became (nan|inf|-inf) during epoch 2", report), report
+    assert "section 'Divergence'" in report
+
+
+def test_doctor_says_when_nothing_looks_wrong_and_what_it_checked(workdir, capsys):
+    from support.symptoms import row, smooth_images
+
+    from dcgan_helpers.images import image_grid
+    from dcgan_helpers.viz import save_image
+
+    assert main(["train", *tiny_set(steps_per_epoch=2), "1", "2"]) == 0
+    session = Session.open("fashion_mnist", 1)  # an untrained G shows symptoms: give it a healthy record
+    session.files.write_history([row(1), row(2)])
+    for epoch in (1, 2):
+        save_image(session.files.samples_dir / f"epoch_000{epoch}.png",
+                   image_grid(smooth_images(session.config.preview_count, seed=epoch)))
+    capsys.readouterr()
+    assert main(["doctor", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "session 1 (fashion_mnist), 2 epochs in history.csv: nothing looks wrong",
+        "checked: discriminator wins, discriminator learns nothing, losses explode, mode collapse, checkerboard, "
+        "divergence"]
 
 
 def check_session_continues(workdir, epochs_before: int, steps_per_epoch: int):
