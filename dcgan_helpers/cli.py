@@ -119,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser(
         "doctor", help="name what looks wrong in a session's training, with the evidence",
         description="Read the history and sample grids of session TRAINING and name each symptom of failure seen "
-        "(the discriminator winning or learning nothing, exploding losses, mode collapse, checkerboard artefacts, "
-        "divergence): the epochs, the numbers that crossed a threshold, and the section of notebook 04 to read. "
-        "Says so when nothing looks wrong.",
+        "(the discriminator winning or learning nothing, exploding losses, a generator that stopped learning, mode "
+        "collapse, checkerboard artefacts, divergence): the epochs, the numbers that crossed a threshold, and the "
+        "section of notebook 04 to read. Says so when nothing looks wrong.",
     )
     add_session_arguments(doctor, DATASETS)
     doctor.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")

@@ -18,6 +18,7 @@ NOTEBOOK = "notebook 04 (When GANs fail)"
 D_WINS_REAL, D_WINS_FAKE = 0.9, 0.1  # D's mean output on real images above, on fakes below: it tells them apart
 D_BLIND_GAP = 0.1  # D's mean output on real images less than this above its output on fakes: it tells nothing apart
 EXPLODED_LOSS = 50.0  # a loss above this: D's logits have grown huge (healthy runs stay below 5)
+STUCK_GRADIENT = 0.01  # G's gradient norm below this: G has stopped learning (healthy runs stay above 1)
 COLLAPSE_SPREAD = 0.25  # the fake batch's spread below this share of the real batch's: G draws (nearly) one image
 CHECKERBOARD_SHARE = 0.01  # the samples' spectral power at the Nyquist frequencies above this share
 
@@ -88,6 +89,16 @@ def losses_explode(rows: list[dict], previews: dict) -> Finding | None:
                    f"epoch {first['epoch']}", "A learning rate far too high")
 
 
+def generator_stuck(rows: list[dict], previews: dict) -> Finding | None:
+    seen = [row for row in rows if _known(row, "g_grad_norm") and row["g_grad_norm"] < STUCK_GRADIENT]
+    if not seen:
+        return None
+    first = seen[0]
+    return Finding("the generator has stopped learning", first["epoch"], seen[-1]["epoch"],
+                   f"G's gradient norm {first['g_grad_norm']:.2g} (below {STUCK_GRADIENT}) in epoch {first['epoch']}",
+                   "A learning rate far too high")
+
+
 def mode_collapse(rows: list[dict], previews: dict) -> Finding | None:
     seen = [row for row in rows if _known(row, "fake_spread", "real_spread") and row["real_spread"] > 0
             and row["fake_spread"] / row["real_spread"] < COLLAPSE_SPREAD]
@@ -110,7 +121,8 @@ def checkerboard(rows: list[dict], previews: dict) -> Finding | None:
                    f"frequencies (above {100 * CHECKERBOARD_SHARE:.0f} %) in epoch {seen[0]}", "Checkerboard artefacts")
 
 
-CHECKS = (discriminator_wins, discriminator_learns_nothing, losses_explode, mode_collapse, checkerboard)
+CHECKS = (discriminator_wins, discriminator_learns_nothing, losses_explode, generator_stuck, mode_collapse,
+          checkerboard)
 
 
 def divergence(note: dict, rows: list[dict]) -> Finding:

@@ -163,8 +163,8 @@ def test_doctor_says_when_nothing_looks_wrong_and_what_it_checked(workdir, capsy
     assert main(["doctor", "1"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "session 1 (fashion_mnist), 2 epochs in history.csv: nothing looks wrong",
-        "checked: discriminator wins, discriminator learns nothing, losses explode, mode collapse, checkerboard, "
-        "divergence"]
+        "checked: discriminator wins, discriminator learns nothing, losses explode, generator stuck, mode collapse, "
+        "checkerboard, divergence"]
 
 
 def check_session_continues(workdir, epochs_before: int, steps_per_epoch: int):

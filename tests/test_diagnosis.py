@@ -61,6 +61,11 @@ def test_exploding_losses_are_named_with_both_losses():
     assert finding.symptom == "the losses explode" and "G's 434.5 (above 50)" in finding.evidence
 
 
+def test_a_generator_whose_gradient_vanished_is_named():
+    [finding] = diagnose([row(1), row(2, g_grad_norm=0.0)])
+    assert (finding.symptom, finding.first_epoch) == ("the generator has stopped learning", 2)
+
+
 def test_symptoms_come_in_the_order_they_began():
     history = [row(1, fake_spread=0.04), row(2, fake_spread=0.04, d_real=0.96, d_fake=0.02)]
     assert [finding.symptom for finding in diagnose(history)] == ["mode collapse", "the discriminator wins"]
