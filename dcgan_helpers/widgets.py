@@ -76,8 +76,9 @@ def untrained_notice(generator, samples: int = 8) -> str:
 class LatentExplorer(Shown):
     """A seed picker, a "random" button, one slider per latent direction and a truncation slider.
 
-    Directions: by default the principal directions of the generator's output
-    (``latent.principal_directions``), ordered from the one that changes the pictures most. A
+    Directions: by default the ``directions`` principal directions of the generator's output
+    (``latent.principal_directions``; six, or as many as z has numbers if fewer), ordered from the
+    one that changes the pictures most. A
     single coordinate of z (``dimensions=(0, 5)``) usually changes a little of everything,
     because nothing in training gives one coordinate one meaning. Each slider sets how far z
     lies along its direction; the rest of z comes from the seed. Truncation ψ scales the whole
@@ -87,10 +88,11 @@ class LatentExplorer(Shown):
     The image redraws when a slider is released.
     """
 
-    def __init__(self, generator, dimensions=None, directions: int = 6, seed: int = 0, scale: int | None = None,
-                 samples: int = 1000):
+    def __init__(self, generator, dimensions=None, directions: int | None = None, seed: int = 0,
+                 scale: int | None = None, samples: int = 1000):
         self.generator = generator
         self.noise_dim = generator.input_shape[-1]
+        directions = directions or min(6, self.noise_dim)
         if dimensions is not None:
             dimensions = [int(dimension) for dimension in dimensions]
             outside = [dimension for dimension in dimensions if not 0 <= dimension < self.noise_dim]
@@ -157,7 +159,8 @@ class Interpolator(Shown):
     """Walk from one seed's picture to another's: a frame slider, a strip of every frame, GIF export.
 
     Spherical interpolation (the default) keeps z at a typical length all the way; the straight
-    line passes near z = 0, where pictures often turn grey and dull midway.
+    line cuts inside the shell where training noise lies (its midpoint is about 0.7 times as long),
+    where pictures often turn grey and dull midway.
     """
 
     def __init__(self, generator, start_seed: int = 0, end_seed: int = 1, frames: int = 8, spherical: bool = True,

@@ -53,6 +53,12 @@ def test_random_button_picks_a_new_seed(generator):
     assert explorer.seed.value != seed and bytes(explorer.image.value) != image
 
 
+def test_a_noise_smaller_than_six_gets_one_slider_per_number():
+    keras.utils.set_random_seed(0)
+    small = build_generator(preset("fashion_mnist").replace(noise_dim=5, generator_filters=8, precision="float32"))
+    assert len(LatentExplorer(small, samples=50).sliders) == 5
+
+
 def test_dimensions_outside_the_noise_are_refused(generator):
     with pytest.raises(ValueError, match="noise has 100"):
         LatentExplorer(generator, dimensions=(3, 100))
