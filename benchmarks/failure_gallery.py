@@ -5,16 +5,18 @@ Fashion-MNIST training images for ``--epochs`` epochs per seed. After each epoch
 history's figures (the four metrics and ``gan.DIAGNOSTIC_NAMES``: gradient norms and batch spreads),
 and judges 2,000 samples of the averaged G: the project classifier's Fréchet distance and class
 coverage, the samples' spread, and their share of spectral power at the Nyquist frequencies (the
-period-2 pattern of checkerboard artefacts). Rows are appended to ``--results`` (JSON lines), so
+period-2 pattern of checkerboard artefacts). Each run is a session, so the last row holds what its
+diagnosis (``dcgan doctor``) names. Rows are appended to ``--results`` (JSON lines), so
 seeds or configurations can run in separate processes; the table summarises every row in the file.
 
     python benchmarks/failure_gallery.py --seeds 0 1 2
-    python benchmarks/failure_gallery.py --only healthy d_too_fast --seeds 0
+    python benchmarks/failure_gallery.py --only healthy "D four filters wide" --seeds 0
 """
 
 import argparse
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,11 +27,12 @@ import numpy as np  # noqa: E402
 
 from dcgan_helpers.datasets import preset  # noqa: E402
 from dcgan_helpers.device import hardware_name  # noqa: E402
+from dcgan_helpers.diagnosis import nyquist_share  # noqa: E402
+from dcgan_helpers.errors import TrainingDiverged  # noqa: E402
 from dcgan_helpers.fashion_classifier import FashionMNISTJudge  # noqa: E402
 from dcgan_helpers.fashion_mnist import load_fashion_mnist  # noqa: E402
-from dcgan_helpers.gan import build_dcgan  # noqa: E402
 from dcgan_helpers.latent import generate  # noqa: E402
-from dcgan_helpers.pipeline import batches_per_epoch, training_dataset  # noqa: E402
+from dcgan_helpers.session import Session  # noqa: E402
 
 CONFIGURATIONS = {  # name: the settings changed from the preset
     "healthy": {},
@@ -42,33 +45,35 @@ CONFIGURATIONS = {  # name: the settings changed from the preset
     "3x3 kernels, one layer per resolution, G itself": {"kernel_size": 3, "layers_per_resolution": 1,
                                                          "ema_decay": 0.0},
     "learning rates 0.5": {"generator_learning_rate": 0.5, "discriminator_learning_rate": 0.5},
+    "learning rates 1e30": {"generator_learning_rate": 1e30, "discriminator_learning_rate": 1e30},
     "real images in [0, 1]": {},
 }
 # Mistakes in the data rather than the settings: uint8 pixels p become p / 127.5 - 1 in the pipeline, so
 # p // 2 + 128 reaches G's opponent as roughly p / 255, the range of images scaled for a sigmoid, not a tanh.
 DATA_MISTAKES = {"real images in [0, 1]": lambda images: images // 2 + 128}
+# What notebook 04 shows each failing configuration for: the symptoms its diagnosis must name.
+MEANT = {
+    "D too fast, G too slow": {"the discriminator wins"},
+    "D four filters wide": {"the discriminator learns nothing"},
+    "learning rates 0.5": {"mode collapse", "the losses explode", "the generator has stopped learning"},
+    "learning rates 1e30": {"training diverged"},
+}
+# Configurations whose samples stayed garments (notebook 04): any symptom named for them is a false alarm.
+HEALTHY = ("healthy", "G ten times faster", "3x3 transposed kernels, stride 2",
+           "3x3 kernels, one layer per resolution, G itself")
 
 
-def nyquist_share(images) -> float:
-    """Mean share of each image's spectral power (without its mean) at the Nyquist frequencies: the
-    period-2 rows, columns and checkerboard that uneven overlap of transposed convolutions leaves."""
-    pixels = np.asarray(images, np.float64)[..., 0]
-    pixels = pixels - pixels.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(pixels)) ** 2
-    half = pixels.shape[1] // 2
-    nyquist = power[:, half, half] + power[:, half, 0] + power[:, 0, half]
-    return float(np.mean(nyquist / np.maximum(power.sum(axis=(1, 2)), 1e-12)))
-
-
-def run(name: str, seed: int, images, judge, epochs: int) -> list[dict]:
+def run(name: str, seed: int, images, judge, epochs: int, runs_dir: Path) -> list[dict]:
+    """Train one configuration as a session, judging the averaged G after every epoch; the last row also
+    holds what the session's diagnosis (``dcgan doctor``) names."""
     config = preset("fashion_mnist").replace(seed=seed, **CONFIGURATIONS[name])
     images = DATA_MISTAKES.get(name, lambda unchanged: unchanged)(images)
-    gan = build_dcgan(config)
+    session = Session.create(config, runs_dir=runs_dir)
     rows, started = [], time.perf_counter()
 
     class Judge(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            samples = generate(gan.sampling_generator, 2000, seed=10_000 + seed)
+            samples = generate(self.model.sampling_generator, 2000, seed=10_000 + seed)
             report = judge.evaluate(samples)
             rows.append({"configuration": name, "seed": seed, "epoch": epoch + 1, "machine": hardware_name(),
                          **{key: float(value) for key, value in logs.items()},
@@ -78,15 +83,14 @@ def run(name: str, seed: int, images, judge, epochs: int) -> list[dict]:
                          "seconds": round(time.perf_counter() - started, 1)})
             print(json.dumps(rows[-1]), flush=True)
 
-    stopped = None
     try:
-        gan.fit(training_dataset(images, config), epochs=epochs, steps_per_epoch=batches_per_epoch(len(images), config),
-                verbose=0, callbacks=[Judge()])
-    except (ValueError, FloatingPointError) as error:  # a sample that is not a number cannot be judged
-        stopped = f"{type(error).__name__}: {error}"
-    if stopped or len(rows) < epochs:
-        rows.append({"configuration": name, "seed": seed, "epoch": len(rows) + 1, "stopped": stopped or "unknown"})
-    return rows
+        session.train(images, epochs, verbose=0, callbacks=[Judge()])
+    except TrainingDiverged as error:
+        rows.append({"configuration": name, "seed": seed, "epoch": len(rows) + 1, "stopped": str(error)})
+    findings = session.diagnose()
+    summary = {"configuration": name, "seed": seed, "findings": sorted({finding.symptom for finding in findings})}
+    print(json.dumps(summary), "\n" + "\n".join(f"  {finding}" for finding in findings), flush=True)
+    return [*rows, summary]
 
 
 def cell(rows: list[dict], key: str, digits: int = 2) -> str:
@@ -101,9 +105,9 @@ def table(rows: list[dict]) -> str:
     lines = ["| configuration | epoch | Fréchet distance | classes | D(x) | D(G(z)) | D grad norm | G grad norm "
              "| fake / real spread | Nyquist share | seeds |", "|---" * 11 + "|"]
     for name in CONFIGURATIONS:
-        for epoch in sorted({row["epoch"] for row in rows if row["configuration"] == name}):
-            chosen = [row for row in rows
-                      if row["configuration"] == name and row["epoch"] == epoch and "stopped" not in row]
+        for epoch in sorted({row["epoch"] for row in rows if row["configuration"] == name and "epoch" in row}):
+            chosen = [row for row in rows if row["configuration"] == name and row.get("epoch") == epoch
+                      and "stopped" not in row]
             if not chosen:
                 continue
             for row in chosen:
@@ -112,6 +116,25 @@ def table(rows: list[dict]) -> str:
                          f"| {cell(chosen, 'd_real')} | {cell(chosen, 'd_fake')} | {cell(chosen, 'd_grad_norm')} "
                          f"| {cell(chosen, 'g_grad_norm')} | {cell(chosen, 'spread_ratio')} "
                          f"| {cell(chosen, 'nyquist_share', 4)} | {len(chosen)} |")
+    return "\n".join(lines)
+
+
+def detection(rows: list[dict]) -> str:
+    """Per symptom: the runs meant to show it, how many the diagnosis named it in, and its false alarms (named
+    for a run that stayed healthy); then what it named for every configuration."""
+    diagnosed = [row for row in rows if "findings" in row]
+    symptoms = sorted({symptom for meant in MEANT.values() for symptom in meant} |
+                      {symptom for row in diagnosed for symptom in row["findings"]})
+    lines = ["| symptom | runs meant to show it | detected | healthy runs | false alarms |", "|---" * 5 + "|"]
+    for symptom in symptoms:
+        meant = [row for row in diagnosed if symptom in MEANT.get(row["configuration"], ())]
+        healthy = [row for row in diagnosed if row["configuration"] in HEALTHY]
+        lines.append(f"| {symptom} | {len(meant)} | {sum(symptom in row['findings'] for row in meant)} "
+                     f"| {len(healthy)} | {sum(symptom in row['findings'] for row in healthy)} |")
+    lines += ["", "| configuration | seed | named by the diagnosis |", "|---|---|---|"]
+    for name in CONFIGURATIONS:
+        for row in (row for row in diagnosed if row["configuration"] == name):
+            lines.append(f"| {name} | {row['seed']} | {', '.join(row['findings']) or 'nothing'} |")
     return "\n".join(lines)
 
 
@@ -126,14 +149,17 @@ def main() -> None:
     images, _ = load_fashion_mnist()
     images = images[: arguments.images]
     judge = FashionMNISTJudge()
-    for seed in arguments.seeds:
-        for name in arguments.only:
-            with open(arguments.results, "a", encoding="utf-8") as results:
-                for row in run(name, seed, images, judge, arguments.epochs):
-                    results.write(json.dumps(row) + "\n")
+    with tempfile.TemporaryDirectory() as runs_dir:
+        for seed in arguments.seeds:
+            for name in arguments.only:
+                with open(arguments.results, "a", encoding="utf-8") as results:
+                    for row in run(name, seed, images, judge, arguments.epochs, Path(runs_dir)):
+                        results.write(json.dumps(row) + "\n")
     rows = [json.loads(line) for line in arguments.results.read_text().splitlines() if line.strip()]
     print(f"\n{len(images):,} training images, {arguments.epochs} epochs; machine: {hardware_name()}\n")
     print(table(rows))
+    print()
+    print(detection(rows))
 
 
 if __name__ == "__main__":

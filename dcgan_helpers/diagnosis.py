@@ -19,7 +19,8 @@ D_WINS_REAL, D_WINS_FAKE = 0.9, 0.1  # D's mean output on real images above, on 
 D_BLIND_GAP = 0.1  # D's mean output on real images less than this above its output on fakes: it tells nothing apart
 EXPLODED_LOSS = 50.0  # a loss above this: D's logits have grown huge (healthy runs stay below 5)
 STUCK_GRADIENT = 0.01  # G's gradient norm below this: G has stopped learning (healthy runs stay above 1)
-COLLAPSE_SPREAD = 0.25  # the fake batch's spread below this share of the real batch's: G draws (nearly) one image
+COLLAPSE_SPREAD = 0.35  # the fake batch's spread below this share of the real batch's, two epochs in a row: G draws
+# a few images over and over (a struggling G's first epoch can be as narrow, but widens in the next)
 CHECKERBOARD_SHARE = 0.01  # the samples' spectral power at the Nyquist frequencies above this share
 
 
@@ -100,15 +101,17 @@ def generator_stuck(rows: list[dict], previews: dict) -> Finding | None:
 
 
 def mode_collapse(rows: list[dict], previews: dict) -> Finding | None:
-    seen = [row for row in rows if _known(row, "fake_spread", "real_spread") and row["real_spread"] > 0
-            and row["fake_spread"] / row["real_spread"] < COLLAPSE_SPREAD]
+    narrow = [row for row in rows if _known(row, "fake_spread", "real_spread") and row["real_spread"] > 0
+              and row["fake_spread"] / row["real_spread"] < COLLAPSE_SPREAD]
+    epochs = {row["epoch"] for row in narrow}
+    seen = [row for row in narrow if row["epoch"] + 1 in epochs or row["epoch"] - 1 in epochs]
     if not seen:
         return None
     first = seen[0]
     return Finding("mode collapse", first["epoch"], seen[-1]["epoch"],
                    f"G's images differ {first['fake_spread'] / first['real_spread']:.2f} times as much as real ones "
                    f"(spread {first['fake_spread']:.3f} against {first['real_spread']:.3f}; below "
-                   f"{COLLAPSE_SPREAD}) in epoch {first['epoch']}", "Mode collapse")
+                   f"{COLLAPSE_SPREAD}) from epoch {first['epoch']}, and still in the next", "Mode collapse")
 
 
 def checkerboard(rows: list[dict], previews: dict) -> Finding | None:

@@ -31,10 +31,18 @@ def test_a_discriminator_that_tells_real_from_fake_is_named_from_the_epoch_it_be
 
 
 def test_mode_collapse_is_read_from_the_spread_of_gs_batch_against_the_real_ones():
-    history = [row(1), row(2), row(3, fake_spread=0.05)]
+    history = [row(1), row(2, fake_spread=0.05), row(3, fake_spread=0.05)]
     [finding] = diagnose(history)
-    assert (finding.symptom, finding.first_epoch) == ("mode collapse", 3)
+    assert (finding.symptom, finding.first_epoch, finding.last_epoch) == ("mode collapse", 2, 3)
     assert "0.09 times as much as real ones" in finding.evidence and str(COLLAPSE_SPREAD) in finding.evidence
+
+
+def test_collapse_is_a_narrow_spread_that_lasts_not_one_that_recovers():
+    # A struggling G's first epoch (0.34 of the real spread, then 0.62) against a lasting partial collapse (0.31).
+    assert diagnose([row(1, fake_spread=0.18), row(2, fake_spread=0.33), row(3, fake_spread=0.4)]) == []
+    lasting = diagnose([row(epoch, fake_spread=0.165) for epoch in (1, 2, 3)])
+    assert [(finding.symptom, finding.first_epoch, finding.last_epoch) for finding in lasting] == [
+        ("mode collapse", 1, 3)]
 
 
 def test_checkerboard_artefacts_are_read_from_the_preview_grids():
@@ -114,6 +122,6 @@ def test_the_watch_warns_once_of_each_symptom_while_training():
     warnings = []
     watch = SymptomWatch(np.zeros((4, 100), np.float32), warn=warnings.append)
     watch.set_model(Model())
-    for epoch in range(3):
+    for epoch in range(4):
         watch.on_epoch_end(epoch, {**row(epoch + 1), "fake_spread": 0.01 if epoch else 0.5})
-    assert len(warnings) == 1 and warnings[0].startswith("warning: mode collapse (epoch 2)")
+    assert len(warnings) == 1 and warnings[0].startswith("warning: mode collapse (epochs 2-3)")

@@ -181,3 +181,42 @@ def test_every_list_of_celebas_download_sources_names_each_mirror_in_the_order_t
         positions = [text.find(word) for word in CELEBA_SOURCES]
         assert -1 not in positions and positions == sorted(positions), \
             f"{where} does not list CelebA's mirrors {CELEBA_SOURCES} in the order load_celeba tries them: {text!r}"
+
+
+def shown_commands(path) -> list[str]:
+    """The `dcgan ...` lines of every ```bash block a notebook's markdown or a README shows."""
+    text = path.read_text() if path.suffix == ".md" else "\n".join(
+        cell.source for cell in read(path).cells if cell.cell_type == "markdown")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines()
+            if line.strip().startswith("dcgan ")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+def test_every_command_line_shown_parses(path):
+    from dcgan_helpers.cli import build_parser
+
+    parser = build_parser()
+    for command in shown_commands(path):
+        # Upper-case words are the reader's to fill in: session numbers, epochs, counts; FILE and DIR are paths.
+        words = [("out" if word in ("FILE", "DIR") else "7") if re.fullmatch(r"[A-Z][A-Z_]*", word) else word
+                 for word in command.split()[1:]]
+        try:
+            parser.parse_args(words)
+        except SystemExit:
+            pytest.fail(f"{path.name} shows a command the command line refuses: {command}")
+
+
+def test_notebook_01s_moving_average_figures_follow_from_the_warm_up():
+    """n-th update keeps min(ema_decay, (1 + n) / (10 + n)) (``DCGAN._update_average``): a window of about
+    (10 + n) / 9 updates, and ema_decay reached at update 9 * ema_decay / (1 - ema_decay) - 1."""
+    from dcgan_helpers.datasets import preset
+
+    decay = preset("fashion_mnist").ema_decay
+    text = prose(next(path for path in NOTEBOOKS if path.name.startswith("01_")))
+    assert f"= {decay}" in text and f"about the last 1 / (1 − β) = {round(1 / (1 - decay)):,} steps" in text
+    window = re.search(r"spans about \(10 \+ n\) / 9 updates \((\d+) after (\d+)\)", text)
+    assert window and int(window[1]) == round((10 + int(window[2])) / 9)
+    reached = re.search(r"reaches 0\.999 only after about ([\d,]+)", text)
+    first = next(n for n in range(1, 100_000) if (1 + n) / (10 + n) >= decay)
+    assert reached and abs(int(reached[1].replace(",", "")) - first) / first < 0.01
