@@ -1,6 +1,7 @@
 """Pictures of a GAN at work: generated pictures, PNG and GIF files, loss curves and the live dashboard."""
 
 import io
+import textwrap
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -81,7 +82,8 @@ def png_bytes(image) -> bytes:
 
 
 def dashboard_png(grid, history_rows: list[dict], title: str) -> bytes:
-    """One picture of training so far: the current sample grid beside the loss and D-output curves."""
+    """One picture of training so far: the current sample grid beside the loss and D-output curves, under
+    ``title``, whose lines are wrapped to the picture's width."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(13, 3.8), layout="constrained")
@@ -91,7 +93,7 @@ def dashboard_png(grid, history_rows: list[dict], title: str) -> bytes:
     sample_axis.set_title("samples (fixed noise)")
     if history_rows:
         plot_history(history_rows, axes=curve_axes)
-    figure.suptitle(title)
+    figure.suptitle("\n".join(textwrap.fill(line, 150) for line in title.splitlines()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
     return buffer.getvalue()

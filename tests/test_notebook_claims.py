@@ -220,3 +220,13 @@ def test_notebook_01s_moving_average_figures_follow_from_the_warm_up():
     reached = re.search(r"reaches 0\.999 only after about ([\d,]+)", text)
     first = next(n for n in range(1, 100_000) if (1 + n) / (10 + n) >= decay)
     assert reached and abs(int(reached[1].replace(",", "")) - first) / first < 0.01
+
+
+@by_name
+def test_every_grayscale_picture_is_shown_without_stretching_its_contrast(path):
+    """imshow maps a 2-D array's own minimum to black and maximum to white unless vmin and vmax are given: a nearly
+    flat grey grid (an untrained or collapsed G) would look like a contrasty pattern it is not."""
+    calls = [line.strip() for cell in read(path).cells if cell.cell_type == "code"
+             for line in cell.source.splitlines() if re.search(r"imshow\(.*cmap=\"gray\"", line)]
+    stretched = [call for call in calls if "vmin" not in call or "vmax" not in call]
+    assert not stretched, f"{path.name} shows grayscale pictures with their contrast stretched: {stretched}"
