@@ -55,7 +55,7 @@ DATA_MISTAKES = {"real images in [0, 1]": lambda images: images // 2 + 128}
 MEANT = {
     "D too fast, G too slow": {"the discriminator wins"},
     "D four filters wide": {"the discriminator learns nothing"},
-    "learning rates 0.5": {"mode collapse", "the losses explode", "the generator has stopped learning"},
+    "learning rates 0.5": {"mode collapse", "the losses explode", "the discriminator wins"},
     "learning rates 1e30": {"training diverged"},
 }
 # Configurations whose samples stayed garments (notebook 04): any symptom named for them is a false alarm.

@@ -63,7 +63,7 @@ def test_a_long_line_under_the_dashboards_title_wraps_instead_of_running_off_the
     from dcgan_helpers.viz import dashboard_png
 
     warning = ("warning: checkerboard artefacts (epoch 1): 2.6 % of the samples' spectral power lies at the period-2 "
-               "frequencies (above 1 %) in epoch 1. Read notebook 04 (When GANs fail), section 'Checkerboard artefacts'.")
+               "frequencies (above 1 %) in epoch 1. Read notebook 04 (When GANs fail), section 'Checkerboard'.")
     picture = iio.imread(dashboard_png(np.full((28, 28), 128, np.uint8), [], "epoch 1/1\n" + warning))
     title_band = picture[:60, :, :3].min(axis=2)  # the title's lines, dark on white
     assert title_band[:, :5].min() > 200 and title_band[:, -5:].min() > 200, "the title touches the picture's edges"
