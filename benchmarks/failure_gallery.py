@@ -125,10 +125,10 @@ def detection(rows: list[dict]) -> str:
     diagnosed = [row for row in rows if "findings" in row]
     symptoms = sorted({symptom for meant in MEANT.values() for symptom in meant} |
                       {symptom for row in diagnosed for symptom in row["findings"]})
+    healthy = [row for row in diagnosed if row["configuration"] in HEALTHY]
     lines = ["| symptom | runs meant to show it | detected | healthy runs | false alarms |", "|---" * 5 + "|"]
     for symptom in symptoms:
         meant = [row for row in diagnosed if symptom in MEANT.get(row["configuration"], ())]
-        healthy = [row for row in diagnosed if row["configuration"] in HEALTHY]
         lines.append(f"| {symptom} | {len(meant)} | {sum(symptom in row['findings'] for row in meant)} "
                      f"| {len(healthy)} | {sum(symptom in row['findings'] for row in healthy)} |")
     lines += ["", "| configuration | seed | named by the diagnosis |", "|---|---|---|"]

@@ -9,6 +9,8 @@ from support.notebooks import NOTEBOOKS, by_name, read
 from support.paths import ROOT
 
 READMES = [ROOT / "README.md", ROOT / "notebooks" / "README.md"]
+by_document = pytest.mark.parametrize("path", NOTEBOOKS + READMES,
+                                      ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
 HIDDEN_DOCUMENTS = re.compile(r"seed notes|project's seed|seed's (table|architecture|design|\d)|seed documents?", re.I)
 FOUR_BY_FOUR_AS_THE_PAPERS = re.compile(
     r"4\s*[×x]\s*4\b[^.]{0,60}\bas in the (DCGAN )?paper"
@@ -25,7 +27,7 @@ def prose(path) -> str:
     return " ".join(" ".join(cell.source.split()) for cell in read(path).cells)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+@by_document
 def test_no_words_about_documents_readers_cannot_see(path):
     text = prose(path) if path.suffix == ".ipynb" else " ".join(path.read_text().split())
     found = [match.group(0) for match in HIDDEN_DOCUMENTS.finditer(text)]
@@ -96,7 +98,7 @@ def markdown_sentences(path) -> list[str]:
     return [sentence for text in texts for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split()))]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+@by_document
 def test_every_run_time_stated_in_prose_names_its_hardware(path):
     """A time told to a reader is measured on their machine (printed by a cell) or names the hardware it was
     measured on: the same epoch takes 35 s on one 2-core CPU and 300 s on another."""
@@ -192,7 +194,7 @@ def shown_commands(path) -> list[str]:
             if line.strip().startswith("dcgan ")]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + READMES, ids=[str(path.relative_to(ROOT)) for path in NOTEBOOKS + READMES])
+@by_document
 def test_every_command_line_shown_parses(path):
     from dcgan_helpers.cli import build_parser
 
@@ -213,7 +215,7 @@ def test_notebook_01s_moving_average_figures_follow_from_the_warm_up():
     from dcgan_helpers.datasets import preset
 
     decay = preset("fashion_mnist").ema_decay
-    text = prose(next(path for path in NOTEBOOKS if path.name.startswith("01_")))
+    text = prose(ROOT / "notebooks" / "01_fashion_mnist_dcgan.ipynb")
     assert f"= {decay}" in text and f"about the last 1 / (1 − β) = {round(1 / (1 - decay)):,} steps" in text
     window = re.search(r"spans about \(10 \+ n\) / 9 updates \((\d+) after (\d+)\)", text)
     assert window and int(window[1]) == round((10 + int(window[2])) / 9)
