@@ -13,6 +13,7 @@ from .diagnosis import diagnose
 from .errors import TrainingDiverged, TrainingStopped
 from .gan import DIAGNOSTIC_NAMES, METRIC_NAMES
 from .images import image_grid, to_uint8
+from .latent import generator_inputs
 from .viz import dashboard_png
 
 __all__ = ["LiveDashboard", "StopWhenAsked", "SymptomWatch", "TerminateOnNaNLosses"]
@@ -83,7 +84,7 @@ class LiveDashboard(keras.callbacks.Callback):
         self.show(self.render(epoch + 1, self.rows))
 
     def render(self, epoch, rows: list[dict]) -> bytes:
-        grid = image_grid(self.model.sampling_generator(self.noise, training=False))
+        grid = image_grid(drawn(self.model.sampling_generator, self.noise))
         last = rows[-1]
         title = (
             f"epoch {epoch}/{self.final_epoch} · {self.speed:,.0f} images/s · "
@@ -139,8 +140,13 @@ class SymptomWatch(keras.callbacks.Callback):
         self.rows = [row for row in self.rows if row["epoch"] <= epoch]
         self.rows.append({"epoch": epoch + 1, **{name: float(logs[name]) for name in METRIC_NAMES + DIAGNOSTIC_NAMES
                                                  if name in logs}})
-        self.previews[epoch + 1] = to_uint8(self.model.sampling_generator(self.noise, training=False))
+        self.previews[epoch + 1] = to_uint8(drawn(self.model.sampling_generator, self.noise))
         for finding in diagnose(self.rows, self.previews):
             if finding.symptom not in self.warned:
                 self.warned.add(finding.symptom)
                 self.warn(f"warning: {finding}")
+
+
+def drawn(generator, latent):
+    """``generator``'s images for the noise vectors ``latent`` (a conditional one draws its classes in turn)."""
+    return generator(generator_inputs(generator, latent), training=False)

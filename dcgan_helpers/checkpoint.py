@@ -139,7 +139,8 @@ def _opened(path, config):
     """
     try:
         with np.load(path) as stored:  # arrays only: np.load refuses pickled objects
-            saved_shape, current_shape = json.loads(str(stored["model_shape"])), config.model_shape()
+            saved_shape = config.stored_model_shape(json.loads(str(stored["model_shape"])))
+            current_shape = config.model_shape()
             if saved_shape != current_shape:
                 differences = ", ".join(
                     f"{key} {saved_shape.get(key)} (checkpoint) vs {current_shape[key]} (config)"

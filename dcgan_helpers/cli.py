@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, metavar="DIR",
                           help="folder for the images (default: the session's generated/)")
     generate.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
+    add_label_argument(generate)
     generate.add_argument("training", type=positive_int, metavar="TRAINING", help="training session number")
     generate.add_argument("noise_dim", type=positive_int, metavar="NOISE_DIM",
                           help="noise dimension the generator was built with")
@@ -135,11 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=Path("samples"), metavar="DIR",
                         help="folder for the images (default: samples/)")
     sample.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the noise (default 0)")
+    add_label_argument(sample)
     sample.add_argument("generator", metavar="GENERATOR", help="fashion_mnist, or a file from dcgan export")
     sample.add_argument("num", type=positive_int, metavar="NUM", help="number of images to write")
     sample.set_defaults(run=run_sample)
 
     return parser
+
+
+def add_label_argument(command) -> None:
+    command.add_argument("--label", dest="labels", action="append", default=[], metavar="CLASS",
+                         help="a conditional generator draws NUM images of this class: a name (sneaker) or an index "
+                         "(repeatable; default: every class in turn)")
 
 
 def add_session_arguments(command, datasets) -> None:
@@ -150,6 +158,7 @@ def add_session_arguments(command, datasets) -> None:
 
 
 def run_train(args) -> None:
+    import numpy as np
     import tensorflow as tf
 
     from .cluster import describe_worker, session_for_this_worker, strategy_from_environment, worker_index
@@ -165,16 +174,20 @@ def run_train(args) -> None:
                                overrides=parse_assignments(args.overrides), data_dir=args.data_dir,
                                runs_dir=args.runs_dir)
 
-    with session_for_this_worker(strategy, prepare, args.data_dir) as (session, images):
+    with session_for_this_worker(strategy, prepare, args.data_dir) as (session, images, labels):
         config = session.config
         print(describe(config, strategy))
         chosen_by = f", chosen by data_filter {config.data_filter!r}" if config.data_filter else ""
         print(f"{len(images):,} training images{chosen_by}")
+        if labels is not None:
+            counts = np.bincount(labels, minlength=len(config.classes))
+            print("classes: " + ", ".join(f"{name} ({count:,})" for name, count in zip(config.classes, counts,
+                                                                                     strict=True)))
         report = getattr(images, "report", None)  # prepared images say what they left out; Fashion-MNIST has none
         if report is not None and report.left_out:
             print(report)
         try:
-            session.train(images, args.epochs, resume_from=args.offset, verbose=1, strategy=strategy)
+            session.train(images, args.epochs, resume_from=args.offset, verbose=1, strategy=strategy, labels=labels)
         except tf.errors.UnavailableError as error:
             raise WorkerLost(session.last_epoch, error) from error
         except WriteFailed as error:
@@ -188,29 +201,44 @@ def run_train(args) -> None:
 
 
 def run_generate(args) -> None:
+    from .latent import noise_size
     from .session import Session
 
     session = Session.open(args.dataset, args.training, args.runs_dir)
+    labels = [session.config.class_index(label) for label in args.labels]  # before the generator is read
     generator = session.load_generator()
-    built_with = generator.input_shape[-1]
+    built_with = noise_size(generator)
     if args.noise_dim != built_with:
         raise UsageError(
             f"the generator of session {args.training} was built with noise_dim {built_with}, not {args.noise_dim}; "
             f"run: dcgan generate --dataset {args.dataset} {args.training} {built_with} {args.num}"
         )
-    write_images(generator, args.num, args.seed, session.config.noise_distribution,
-                 args.out or session.path / "generated")
+    write_images(generator, args.num, args.seed, session.config, args.out or session.path / "generated", labels)
 
 
-def write_images(generator, count: int, seed: int, distribution: str, out: Path) -> None:
+def write_images(generator, count: int, seed: int, config, out: Path, labels=()) -> None:
+    """``count`` images as PNG files; a conditional generator draws ``count`` of each class in ``labels``
+    (default: ``count`` images, the classes in turn), each file named after its class."""
+    import re
+
+    import numpy as np
+
     from .images import to_uint8, without_gray_channel
     from .latent import generate
     from .viz import save_image
 
-    images = without_gray_channel(to_uint8(generate(generator, count, seed, distribution=distribution)))
-    for index, image in enumerate(images):
-        save_image(out / f"image_{index:04d}.png", image)
-    print(f"wrote {len(images)} images to {out}")
+    if not config.conditional:
+        drawn = [(f"image_{index:04d}", image) for index, image in
+                 enumerate(generate(generator, count, seed, distribution=config.noise_distribution))]
+    else:
+        classes = np.repeat(labels, count) if labels else np.arange(count) % len(config.classes)
+        images = generate(generator, len(classes), seed, distribution=config.noise_distribution, labels=classes)
+        slugs = [re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "class" for name in config.classes]
+        drawn = [(f"{slugs[label]}_{index:04d}", image) for index, (label, image) in enumerate(zip(classes, images,
+                                                                                                  strict=True))]
+    for name, image in drawn:
+        save_image(out / f"{name}.png", without_gray_channel(to_uint8(image)))
+    print(f"wrote {len(drawn)} images to {out}")
 
 
 def run_export(args) -> None:
@@ -226,7 +254,8 @@ def run_sample(args) -> None:
     from .pretrained import read
 
     held = read(args.generator)
-    write_images(held.generator(), args.num, args.seed, held.config.noise_distribution, args.out)
+    labels = [held.config.class_index(label) for label in args.labels]
+    write_images(held.generator(), args.num, args.seed, held.config, args.out, labels)
 
 
 def run_evaluate(args) -> None:
@@ -246,6 +275,12 @@ def run_evaluate(args) -> None:
     print(f"session {args.training}, {result['generator']} generator after {result['epochs_done']} epochs: {summary} "
           f"from {result['sample_count']:,} samples; written to "
           f"{session.path / 'evaluation.json'}")
+    if "class_fidelity" in result:
+        from .fashion_classifier import ClassFidelity
+
+        fidelity = ClassFidelity(**result["class_fidelity"])
+        print(f"{fidelity}; per class: " + ", ".join(f"{name} {share:.1%}" for name, share in
+                                                     fidelity.per_class.items()))
 
 
 def run_doctor(args) -> None:

@@ -18,7 +18,7 @@ import tensorflow as tf
 from .checkpoint import checkpoint_name
 from .device import gpus, spans_several_workers
 from .errors import UsageError
-from .session import Session, training_images
+from .session import Session, training_data
 
 __all__ = ["describe_worker", "pack_session", "session_for_this_worker", "strategy_from_environment", "worker_index"]
 
@@ -105,7 +105,7 @@ REFUSED = b"refused:"
 
 @contextlib.contextmanager
 def session_for_this_worker(strategy: tf.distribute.Strategy | None, prepare, data_dir=None):
-    """``(session, images)`` this worker trains.
+    """``(session, images, labels)`` this worker trains (labels None unless the session is conditional).
 
     Without several workers, and on the chief, what ``prepare()`` (a ``Session.prepare`` context) yields.
     On every other worker, a temporary copy of the chief's session (config and newest checkpoint),
@@ -118,16 +118,16 @@ def session_for_this_worker(strategy: tf.distribute.Strategy | None, prepare, da
     elif worker_index(strategy) == 0:
         with contextlib.ExitStack() as stack:
             try:
-                session, images = stack.enter_context(prepare())
+                session, images, labels = stack.enter_context(prepare())
             except Exception as error:
                 broadcast_bytes(strategy, REFUSED + str(error).encode())
                 raise
             broadcast_bytes(strategy, pack_session(session))
-            yield session, images
+            yield session, images, labels
     else:
         payload = broadcast_bytes(strategy, None)
         if payload.startswith(REFUSED):
             raise UsageError(f"worker 0 did not start training: {payload.removeprefix(REFUSED).decode()}")
         with tempfile.TemporaryDirectory(prefix="dcgan-worker-") as scratch:
             session = unpack_session(payload, scratch)
-            yield session, training_images(session.config, data_dir)
+            yield session, *training_data(session.config, data_dir)[1:]

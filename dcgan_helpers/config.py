@@ -14,6 +14,7 @@ from .files import write_text_atomically
 __all__ = ["CELEBA_CROP_SIZES", "GANConfig", "MODEL_SHAPING_KEYS", "PAPER_DESIGN", "parse_assignments"]
 
 ARCHITECTURES = ("radford", "paper", "dense")  # see models.py
+CLASS_CONDITIONINGS = ("concatenation", "projection")  # how a conditional D takes the class: see models.py
 NOISE_DISTRIBUTIONS = ("normal", "uniform")  # z ~ N(0, 1) or z ~ U(-1, 1)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
@@ -27,7 +28,8 @@ UPPER_BOUNDS = {"noise_dim": 4096, "generator_filters": 1024, "discriminator_fil
 CELEBA_CROP_SIZES = (108, 138, 178)  # side of the centre square cut from CelebA's 178×218 photos
 MODEL_SHAPING_KEYS = (
     "image_size", "channels", "architecture", "noise_dim",
-    "generator_filters", "discriminator_filters", "kernel_size", "layers_per_resolution",
+    "generator_filters", "discriminator_filters", "kernel_size", "layers_per_resolution", "conditional", "classes",
+    "class_conditioning",
 )
 
 
@@ -41,6 +43,10 @@ class GANConfig:
     channels: int = 1  # 1 for grayscale, 3 for RGB
     data_filter: str = ""  # hands64 only: a subset, e.g. "aspectOfHand=dorsal right;accessories=0"
     crop: int = 108  # celeba64 only: side of the centre square cut from each 178×218 photo (108, 138 or 178)
+    conditional: bool = False  # G draws the class it is given and D judges image and class together
+    label_by: str = ""  # hands64 only: the HandInfo.csv column(s) whose values are the classes, e.g. "aspectOfHand"
+    classes: tuple[str, ...] = ()  # the class names, in label order: filled in from the data when a session starts
+    class_conditioning: str = "concatenation"  # how D takes the class: "concatenation" or "projection"
 
     # Models
     architecture: str = "radford"  # "radford" (Torch-family DCGAN), "paper" (the DCGAN authors' code), "dense"
@@ -85,6 +91,9 @@ class GANConfig:
             _check_type(name, value)
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
+        if self.class_conditioning not in CLASS_CONDITIONINGS:
+            raise ConfigError(f"class_conditioning must be one of {', '.join(CLASS_CONDITIONINGS)}, "
+                              f"not {self.class_conditioning!r}")
         if self.noise_distribution not in NOISE_DISTRIBUTIONS:
             raise ConfigError(f"noise_distribution must be one of {', '.join(NOISE_DISTRIBUTIONS)}, "
                               f"not {self.noise_distribution!r}")
@@ -132,10 +141,36 @@ class GANConfig:
             raise ConfigError(f"weight_decay must be in [0, 1), not {self.weight_decay}; the DCGAN authors used 1e-5")
         if not 0 <= self.leaky_relu_slope < 1:
             raise ConfigError(f"leaky_relu_slope must be in [0, 1), not {self.leaky_relu_slope}")
+        if self.classes and not self.conditional:
+            raise ConfigError("classes are the labels of a conditional GAN: set conditional=true, or leave them empty")
+        if len(set(self.classes)) != len(self.classes) or not all(self.classes):
+            raise ConfigError(f"classes must be distinct, non-empty names, not {list(self.classes)}")
+        if self.conditional and len(self.classes) == 1:
+            raise ConfigError(f"a conditional GAN needs at least two classes, not only {self.classes[0]!r}")
 
     def model_shape(self) -> dict:
-        """The values that fix the networks' layers; checkpoints only fit a config with the same ones."""
-        return {key: getattr(self, key) for key in MODEL_SHAPING_KEYS}
+        """The values that fix the networks' layers, as JSON gives them back; checkpoints only fit a config with
+        the same ones."""
+        return json.loads(json.dumps({key: getattr(self, key) for key in MODEL_SHAPING_KEYS}))
+
+    @classmethod
+    def stored_model_shape(cls, stored: dict) -> dict:
+        """A ``model_shape`` read back from a file, with the defaults of keys added since the file was written."""
+        defaults = cls().model_shape()
+        return {key: stored.get(key, defaults[key]) for key in MODEL_SHAPING_KEYS}
+
+    def class_index(self, label) -> int:
+        """The index of a class given by its name (any case) or its index, e.g. ``"sneaker"`` or ``7``."""
+        if not self.conditional:
+            raise ConfigError("this GAN is unconditional: it draws no chosen class (train one with conditional=true)")
+        text = str(label).strip()
+        by_name = [index for index, name in enumerate(self.classes) if name.lower() == text.lower()]
+        if by_name:
+            return by_name[0]
+        if text.isdigit() and int(text) < len(self.classes):
+            return int(text)
+        valid = ", ".join(f"{index} {name}" for index, name in enumerate(self.classes))
+        raise ConfigError(f"unknown class {text!r}; give a name or an index: {valid}")
 
     def replace(self, **changes) -> "GANConfig":
         """A copy with some values changed; unknown names are rejected."""
@@ -148,6 +183,8 @@ class GANConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "GANConfig":
         _reject_unknown(values)
+        if isinstance(values.get("classes"), list):  # JSON has lists, not tuples
+            values = {**values, "classes": tuple(values["classes"])}
         return cls(**values)
 
     def to_json(self) -> str:
@@ -185,6 +222,10 @@ def _reject_unknown(values: dict) -> None:
 
 
 def _check_type(name: str, value) -> None:
+    if name == "classes":
+        if not isinstance(value, tuple) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"classes must be a tuple of class names, not {value!r}")
+        return
     allowed = typing.get_args(FIELD_TYPES[name]) or (FIELD_TYPES[name],)
     if not any(_is_kind(value, kind) for kind in allowed):
         names = " or ".join("None" if kind is type(None) else kind.__name__ for kind in allowed)
@@ -210,6 +251,9 @@ def parse_assignments(assignments) -> dict:
         if not separator:
             raise ConfigError(f"expected KEY=VALUE, got {assignment!r} (for example noise_dim=64)")
         _reject_unknown({key: None})
+        if key == "classes":
+            raise ConfigError("classes come from the data when a session starts; choose them with the dataset "
+                              "(label_by for hands64, one subfolder per class for a folder)")
         values[key] = _parse_value(key, text.strip())
     return values
 

@@ -24,17 +24,22 @@ def evaluate_session(session: Session, data_dir=None, samples: int = 10_000, see
     Fashion-MNIST is judged by the project's classifier (Fréchet distance and class coverage)
     unless ``inception`` is asked for; other datasets by FID and KID with InceptionV3, and then
     ``real_images`` says which real images were used and which were left out (as ``dcgan train`` prints).
+    A conditional generator draws every class in turn; for Fashion-MNIST the result then also says how
+    often the classifier names the class asked for (``class_fidelity``).
     """
     generator = session.load_generator(best)
-    images = generate(generator, samples, seed, distribution=session.config.noise_distribution)
+    asked = np.arange(samples) % len(session.config.classes) if session.config.conditional else None
+    images = generate(generator, samples, seed, distribution=session.config.noise_distribution, labels=asked)
     dataset = session.config.dataset
     result = {"session": session.number, "dataset": dataset, "generator": "best" if best else "latest",
               "epochs_done": session.last_epoch, "seed": seed}
     if dataset == "fashion_mnist" and not inception:
         from .fashion_classifier import FashionMNISTJudge
 
-        report = FashionMNISTJudge(data_dir=data_dir).evaluate(images)
-        result.update(metric="fashion_mnist_classifier", **asdict(report))
+        judge = FashionMNISTJudge(data_dir=data_dir)
+        result.update(metric="fashion_mnist_classifier", **asdict(judge.evaluate(images)))
+        if asked is not None:
+            result["class_fidelity"] = asdict(judge.class_fidelity(images, asked))
     else:
         from .inception import InceptionFeatures, inception_scores, reference_features
 

@@ -21,8 +21,8 @@ from .files import atomic_path, write_text_atomically
 from .images import to_float, with_channel_axis
 from .metrics import class_coverage, feature_statistics, frechet_distance_from_statistics
 
-__all__ = ["FashionMNISTJudge", "QualityReport", "accuracy", "as_classifier_input", "load_classifier", "main",
-           "save_classifier", "shipped_report", "train_classifier"]
+__all__ = ["ClassFidelity", "FashionMNISTJudge", "QualityReport", "accuracy", "as_classifier_input", "load_classifier",
+           "main", "named_as_asked", "save_classifier", "shipped_report", "train_classifier"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 WEIGHTS_PATH = ASSETS_DIR / "fashion_mnist_classifier.npz"
@@ -112,6 +112,32 @@ class QualityReport:
         )
 
 
+@dataclass(frozen=True)
+class ClassFidelity:
+    """How often the classifier names the class a conditional generator was asked for, overall and per class,
+    beside the same figures for real test images (the classifier's own accuracy: no generator can beat it much)."""
+
+    overall: float
+    per_class: dict
+    real_overall: float
+    real_per_class: dict
+    sample_count: int
+
+    def __str__(self):
+        worst = min(self.per_class, key=self.per_class.get)
+        return (f"the classifier names the asked-for class in {self.overall:.1%} of {self.sample_count:,} samples "
+                f"(real test images: {self.real_overall:.1%}); lowest: {worst} {self.per_class[worst]:.1%} "
+                f"(real {self.real_per_class[worst]:.1%})")
+
+
+def named_as_asked(predicted, asked) -> tuple[float, dict]:
+    """The share of ``predicted`` classes equal to ``asked``, overall and per asked-for class."""
+    predicted, asked = np.asarray(predicted), np.asarray(asked)
+    per_class = {name: round(float(np.mean(predicted[asked == index] == index)), 4)
+                 for index, name in enumerate(FASHION_MNIST_CLASSES) if np.any(asked == index)}
+    return round(float(np.mean(predicted == asked)), 4), per_class
+
+
 class FashionMNISTJudge:
     """Compares generated images with the real Fashion-MNIST test split through the classifier's eyes.
 
@@ -123,10 +149,12 @@ class FashionMNISTJudge:
         self.classifier = classifier or load_classifier()
         self.features_and_logits = keras.Model(
             self.classifier.inputs, [self.classifier.get_layer(FEATURE_LAYER).output, *self.classifier.outputs])
+        self.reference_labels = None
         if reference_images is None:
-            reference_images, _ = load_fashion_mnist(data_dir, split="test")
+            reference_images, self.reference_labels = load_fashion_mnist(data_dir, split="test")
         self.reference_count = len(reference_images)
-        self.reference_statistics = feature_statistics(self.features_and_classes(reference_images)[0])
+        features, self.reference_classes = self.features_and_classes(reference_images)
+        self.reference_statistics = feature_statistics(features)
 
     def features_and_classes(self, images, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """The 128 features and the predicted class of each image."""
@@ -146,6 +174,15 @@ class FashionMNISTJudge:
             sample_count=len(images),
             reference_count=self.reference_count,
         )
+
+    def class_fidelity(self, images, asked) -> ClassFidelity:
+        """How often the classifier names the class ``asked`` of each generated image (uint8, or float in [-1, 1])."""
+        if self.reference_labels is None:
+            raise ValueError("class fidelity compares with the real test images' labels: make the judge without "
+                             "reference_images")
+        overall, per_class = named_as_asked(self.features_and_classes(images)[1], asked)
+        real_overall, real_per_class = named_as_asked(self.reference_classes, self.reference_labels)
+        return ClassFidelity(overall, per_class, real_overall, real_per_class, len(images))
 
 
 def main(argv=None) -> None:

@@ -9,7 +9,7 @@ from .augment import augment
 from .config import GANConfig
 from .device import spans_several_workers, steps_per_execution, uses_loss_scaling, uses_xla
 from .images import to_float
-from .latent import generate, run_in_batches
+from .latent import generate, noise_size, run_in_batches
 from .models import build_discriminator, build_generator
 from .pipeline import FAKE_AUGMENT_DRAWS, LABEL_SWAP_DRAWS, REAL_AUGMENT_DRAWS
 
@@ -65,6 +65,10 @@ class DCGAN(keras.Model):
     pass, as in the TensorFlow DCGAN tutorial (the DCGAN authors' code and the PyTorch tutorial
     alternate D and G updates instead). Under a ``tf.distribute`` strategy each replica
     takes its slice of the global batch and the gradients are summed across replicas.
+
+    A conditional DCGAN (``config.conditional``) takes each real image's class with the batch; G draws
+    its fakes for the same classes, so D sees every class as often among the fakes as among the real
+    images and can tell them apart only by how well each image fits its class.
     """
 
     def __init__(self, generator, discriminator, config: GANConfig, averaged_generator=None, **kwargs):
@@ -73,7 +77,7 @@ class DCGAN(keras.Model):
         self.discriminator = discriminator
         self.averaged_generator = averaged_generator  # G's moving average (config.ema_decay > 0), else None
         self.config = config
-        self.noise_dim = generator.input_shape[-1]
+        self.noise_dim = noise_size(generator)
         self.built = True  # see "Private Keras" below
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES + DIAGNOSTIC_NAMES}
 
@@ -120,8 +124,8 @@ class DCGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def call(self, noise, training=False):
-        return self.generator(noise, training=training)
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
 
     def discriminator_targets(self, draws):
         """Targets for D: real = 1 - label_smoothing (one-sided), fake = 0; with label noise, some swap.
@@ -140,17 +144,21 @@ class DCGAN(keras.Model):
         return real_targets, fake_targets
 
     def train_step(self, data):
-        real_images, noise, draws = data
+        real_images, *labels, noise, draws = data  # a conditional stream has the images' labels after them
+
+        def with_class(inputs):  # what G (from noise) and D (from images) take: with the labels when conditional
+            return [inputs, *labels] if labels else inputs
+
         real_targets, fake_targets = self.discriminator_targets(draws)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync  # gradients are summed over replicas
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
-            fake_images = self.generator(noise, training=True)
+            fake_images = self.generator(with_class(noise), training=True)
             spreads = {"fake_spread": batch_spread(fake_images), "real_spread": batch_spread(real_images)}
             if self.config.augment:  # the same kind of change on both sides, so D cannot tell them apart by it
                 real_images = augment(real_images, draws[:, REAL_AUGMENT_DRAWS])
                 fake_images = augment(fake_images, draws[:, FAKE_AUGMENT_DRAWS])
-            real_logits = self.discriminator(real_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
+            real_logits = self.discriminator(with_class(real_images), training=True)
+            fake_logits = self.discriminator(with_class(fake_images), training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, real_targets, fake_targets)
             g_loss = generator_loss(fake_logits)
             d_objective, g_objective = d_loss, g_loss
@@ -208,10 +216,12 @@ class DCGAN(keras.Model):
         """The generator whose images a reader sees and exports: G's moving average when it is kept, else G."""
         return self.generator if self.averaged_generator is None else self.averaged_generator
 
-    def sample(self, count: int, seed: int = 0) -> np.ndarray:
+    def sample(self, count: int, seed: int = 0, labels=None) -> np.ndarray:
         """``count`` generated images in [-1, 1] from ``latent.noise``: the same seed gives the same images
-        here, in ``latent.generate`` and in ``dcgan generate --seed``."""
-        return generate(self.sampling_generator, count, seed, distribution=self.config.noise_distribution)
+        here, in ``latent.generate`` and in ``dcgan generate --seed``; a conditional GAN draws the classes ``labels``
+        (see ``latent.generator_inputs``; None: each class in turn)."""
+        return generate(self.sampling_generator, count, seed, distribution=self.config.noise_distribution,
+                        labels=labels)
 
 
 def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> DCGAN:
@@ -234,11 +244,13 @@ def build_dcgan(config: GANConfig, strategy: tf.distribute.Strategy | None = Non
     return gan
 
 
-def mean_discriminator_output(discriminator, images, batch_size: int = 256) -> float:
-    """D's mean probability of "real" for uint8 images (N, H, W, C).
+def mean_discriminator_output(discriminator, images, batch_size: int = 256, labels=None) -> float:
+    """D's mean probability of "real" for uint8 images (N, H, W, C) (of the classes ``labels``, for a
+    conditional D).
 
     On the training images and on real images D never saw, the two figures should be close; when
     the first climbs towards 1 while the second falls, D is memorising the training set.
     """
-    logits = run_in_batches(discriminator, to_float(images), batch_size)
+    inputs = to_float(images) if labels is None else [np.asarray(to_float(images)), np.asarray(labels, np.int32)]
+    logits = run_in_batches(discriminator, inputs, batch_size)
     return float(np.mean(ops.convert_to_numpy(ops.sigmoid(logits))))

@@ -20,11 +20,11 @@ import numpy as np
 
 from .errors import ConfigError, DataFormatError, DataNotFoundError
 from .image_cache import PreparedImages
-from .image_folder import original_photos, prepared_images
+from .image_folder import class_labels, original_photos, prepared_images
 from .locations import dataset_search_dirs
 
-__all__ = ["ARCHIVE_NAME", "FOLDER_NAME", "IMAGE_FOLDER", "find_hands", "hand_photo", "load_hands", "matches",
-           "parse_filter", "read_hand_info"]
+__all__ = ["ARCHIVE_NAME", "FOLDER_NAME", "IMAGE_FOLDER", "find_hands", "hand_labels", "hand_photo", "load_hands",
+           "matches", "parse_filter", "read_hand_info"]
 
 FOLDER_NAME = "hands"
 IMAGE_FOLDER = "Hands"
@@ -181,3 +181,20 @@ def load_hands(path=None, size: int = 64, filters: dict | None = None, square: s
     manifest = {"dataset": "hands", "size": size, "channels": 3, "square": square, "crop": None,
                 "filters": {key: filters[key] for key in sorted(filters)} if filters else {}}
     return prepared_images(source, names, manifest, cache_name="hands", archive=archive, left_out=left_out)
+
+
+def hand_labels(images: PreparedImages, label_by: str, path=None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The class of each image of ``load_hands``: its value of the ``HandInfo.csv`` column ``label_by``, or of
+    several columns joined by ``+`` (``"gender+aspectOfHand"`` gives classes such as ``"male, dorsal right"``)."""
+    columns = [column.strip() for column in label_by.split("+")]
+    unknown = [column for column in columns if column not in INFO_COLUMNS]
+    if not label_by.strip() or unknown:
+        raise ConfigError(f"label_by names the {INFO_NAME} column(s) whose values are the classes, such as "
+                          f"aspectOfHand or gender+aspectOfHand; {', '.join(unknown) or 'nothing'} is not one of "
+                          f"{', '.join(INFO_COLUMNS)}")
+    _, _, info = find_hands(path)
+    rows = {}
+    for row in read_hand_info(info):
+        rows.setdefault(row["imageName"], row)  # a repeated row is used once, as by load_hands
+    values = [", ".join(rows[PurePosixPath(name).name][column] for column in columns) for name in images.sources]
+    return class_labels(values, f"{info} by {label_by}")

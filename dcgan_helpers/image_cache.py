@@ -67,9 +67,11 @@ class LoadReport:
 
 
 class PreparedImages(np.memmap):
-    """The cache's images, memory-mapped, with the ``report`` of the load that gave them."""
+    """The cache's images, memory-mapped, with the ``report`` of the load that gave them and the ``sources``
+    (file names, as the report gives them) of the images in order."""
 
     report: LoadReport | None = None
+    sources: tuple[str, ...] = ()
 
 
 def check_settings(size, channels, method: str) -> None:

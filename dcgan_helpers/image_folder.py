@@ -14,7 +14,8 @@ from .errors import DataFormatError, DataNotFoundError
 from .image_cache import PreparedImages, cached_images, fingerprint, printable
 from .locations import cache_dir_for
 
-__all__ = ["DAMAGED_MEMBER", "MAX_IMAGE_BYTES", "load_image_folder", "original_photos", "prepared_images"]
+__all__ = ["DAMAGED_MEMBER", "MAX_IMAGE_BYTES", "class_labels", "folder_labels", "load_image_folder", "original_photos",
+           "prepared_images"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 MAX_IMAGE_BYTES = 64 << 20  # no photo is larger; a bigger file or zip member is refused unread (a zip bomb)
@@ -107,7 +108,8 @@ def prepared_images(source: Path, names: list, manifest: dict, cache_name: str, 
     """Images from files (or zip members) ``names``, through the cache kept beside ``source``.
 
     ``left_out`` lists (name, why) of files the caller chose not to read (refused or missing ones);
-    the returned images' ``report`` names them beside the files that could not be read.
+    the returned images' ``report`` names them beside the files that could not be read, and their
+    ``sources`` name the file (as the report does) of each image, in order.
     """
     manifest = {**manifest, "source": str(source.resolve()), "files": len(names),
                 "fingerprint": fingerprint(source_identities(names, archive))}
@@ -118,8 +120,29 @@ def prepared_images(source: Path, names: list, manifest: dict, cache_name: str, 
 
     with member_reader(archive) as read:
         images = cached_images(stem, manifest, names, read, f"preparing {printable(source.name)}", display)
+    unreadable = {name for name, _ in images.report.left_out}
+    images.sources = tuple(shown for shown in map(display, names) if shown not in unreadable)
     images.report = images.report.with_left_out(left_out)
     return images
+
+
+def class_labels(values: list[str], described: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each image's class as an index into the sorted distinct ``values``; two classes at least."""
+    classes = tuple(sorted(set(values)))
+    if len(classes) < 2:
+        raise DataFormatError(f"a conditional GAN needs at least two classes, but every image of {described} is "
+                              f"{classes[0]!r}; choose data with several")
+    index = {name: number for number, name in enumerate(classes)}
+    return np.array([index[value] for value in values], np.int32), classes
+
+
+def folder_labels(images: PreparedImages, folder) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The class of each image of ``load_image_folder(folder)``: the first-level subfolder it lies in."""
+    loose = [name for name in images.sources if len(Path(name).parts) < 2]
+    if loose:
+        raise DataFormatError(f"{len(loose)} images lie directly in {folder} (such as {printable(loose[0])}), not in a "
+                              "class subfolder; for a conditional GAN put each image in the subfolder of its class")
+    return class_labels([Path(name).parts[0] for name in images.sources], str(folder))
 
 
 def load_image_folder(path, size: int = 64, channels: int = 3, square: str = "crop") -> PreparedImages:

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-__all__ = ["concept_vector", "generate", "interpolate", "lerp", "noise", "principal_directions", "run_in_batches",
-           "slerp"]
+__all__ = ["class_count", "concept_vector", "generate", "generator_inputs", "interpolate", "lerp", "noise",
+           "noise_size", "principal_directions", "run_in_batches", "slerp"]
 
 
 def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal") -> np.ndarray:
@@ -17,19 +17,56 @@ def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal
     raise ValueError(f"distribution must be normal or uniform, not {distribution!r}")
 
 
+def noise_size(generator) -> int:
+    """The length of z a generator takes (its first input, for a conditional one)."""
+    shapes = generator.input_shape
+    return (shapes[0] if isinstance(shapes, list) else shapes)[-1]
+
+
+def class_count(generator) -> int:
+    """How many classes a conditional generator draws; 0 for an unconditional one."""
+    if not isinstance(generator.input_shape, list):
+        return 0
+    return generator.get_layer("class_embedding").input_dim
+
+
+def generator_inputs(generator, latent, labels=None):
+    """What ``generator`` takes for the noise vectors ``latent``: the noise alone, or for a conditional generator
+    ``[noise, labels]``: ``labels`` one class index for all, one per vector, or None for classes 0, 1, 2 … in turn."""
+    latent = np.asarray(latent, np.float32)
+    classes = class_count(generator)
+    if not classes:
+        if labels is not None:
+            raise ValueError("this generator is unconditional: it takes no class labels")
+        return latent
+    labels = np.arange(len(latent)) % classes if labels is None else np.broadcast_to(labels, (len(latent),))
+    labels = np.asarray(labels, np.int32)
+    if labels.min(initial=0) < 0 or labels.max(initial=0) >= classes:
+        raise ValueError(f"class labels must be 0 to {classes - 1} for this generator, not {sorted(set(labels))}")
+    return [latent, labels]
+
+
 def run_in_batches(network, inputs, batch_size: int) -> np.ndarray:
-    """``network``'s float32 outputs for ``inputs`` in inference mode, a batch at a time.
+    """``network``'s float32 outputs for ``inputs`` (an array, or a list of arrays such as ``[noise, labels]``)
+    in inference mode, a batch at a time.
 
     Unlike ``predict``, which traces a graph for every new model, this makes TensorFlow warn of nothing
     when a notebook judges several networks in a row."""
-    starts = range(0, len(inputs), batch_size)
-    return np.concatenate([np.asarray(network(inputs[start: start + batch_size], training=False), np.float32)
-                           for start in starts])
+    def batch(start):
+        if isinstance(inputs, list):
+            return [part[start: start + batch_size] for part in inputs]
+        return inputs[start: start + batch_size]
+
+    starts = range(0, len(inputs[0] if isinstance(inputs, list) else inputs), batch_size)
+    return np.concatenate([np.asarray(network(batch(start), training=False), np.float32) for start in starts])
 
 
-def generate(generator, count: int, seed: int = 0, batch_size: int = 500, distribution: str = "normal") -> np.ndarray:
-    """``count`` images in [-1, 1] from ``noise(count, ..., seed, distribution)``: the same seed, the same images."""
-    return run_in_batches(generator, noise(count, generator.input_shape[-1], seed, distribution), batch_size)
+def generate(generator, count: int, seed: int = 0, batch_size: int = 500, distribution: str = "normal",
+             labels=None) -> np.ndarray:
+    """``count`` images in [-1, 1] from ``noise(count, ..., seed, distribution)``: the same seed, the same images.
+    A conditional generator draws the classes ``labels`` (see ``generator_inputs``; None: each class in turn)."""
+    latent = noise(count, noise_size(generator), seed, distribution)
+    return run_in_batches(generator, generator_inputs(generator, latent, labels), batch_size)
 
 
 def lerp(start, end, fraction: float) -> np.ndarray:
@@ -72,11 +109,11 @@ def principal_directions(generator, count: int = 6, samples: int = 1000, seed: i
     the PCA on StyleGAN's intermediate latent w or on BigGAN's feature maps, not on output
     pixels. Returns an array (count, noise_dim) of unit vectors, made orthogonal in order.
     """
-    noise_dim = generator.input_shape[-1]
+    noise_dim = noise_size(generator)
     if not 1 <= count <= min(noise_dim, samples):
         raise ValueError(f"count must be between 1 and {min(noise_dim, samples)} (noise size, samples), not {count}")
     latent = noise(samples, noise_dim, seed)
-    images = run_in_batches(generator, latent, 250).reshape(samples, -1).astype(np.float64)
+    images = run_in_batches(generator, generator_inputs(generator, latent), 250).reshape(samples, -1).astype(np.float64)
     images -= images.mean(axis=0)
     left, singular_values, _ = np.linalg.svd(images, full_matrices=False)
     scores = left[:, :count] * singular_values[:count]

@@ -22,6 +22,13 @@ then G's ReLU or D's LeakyReLU) at each resolution: in G after the projection an
 but the last, in D after each downsampling. D's alternation of strided and 3x3 stride-1 convolutions is
 that of the "standard CNN" discriminator of Miyato et al. (2018); the TensorFlow DCGAN tutorial's G has
 a stride-1 layer at its first resolution.
+
+With ``conditional``, G and D also take a class label (an integer, one of ``config.classes``). G joins
+a learned vector per class (an embedding) to z, as Mirza & Osindero (2014) join y to z. D judges image
+and class together, by one of two means (``config.class_conditioning``): ``concatenation`` joins one
+constant plane per class to the image (1 on the image's class, 0 elsewhere), as Mirza & Osindero join
+y to x; ``projection`` (Miyato & Koyama, 2018) adds to a linear function of D's last feature map φ(x),
+flattened, the inner product of φ(x) with a learned vector of the class.
 """
 
 import keras
@@ -29,8 +36,12 @@ from keras import layers
 
 from .config import GANConfig
 from .device import dtype_policy
+from .errors import ConfigError
 
-__all__ = ["batch_norm", "build_discriminator", "build_generator", "layer_table", "weight_initializer"]
+__all__ = ["CLASS_EMBEDDING_SIZE", "batch_norm", "build_discriminator", "build_generator", "layer_table",
+           "weight_initializer"]
+
+CLASS_EMBEDDING_SIZE = 50  # length of the learned vector per class that G joins to z
 
 
 def weight_initializer():
@@ -83,16 +94,36 @@ def add_stride_one_layers(model: keras.Sequential, config: GANConfig, width: int
         model.add(activation(f"{name}_conv_{number}_{activation.__name__}"))
 
 
-def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
-    """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels)."""
+def check_classes(config: GANConfig) -> None:
+    if not config.classes:
+        raise ConfigError("a conditional GAN is built for its classes, which come from the data: start a session "
+                          "(dcgan train, Session.prepare) or set classes from datasets.load_labels")
+
+
+def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Model:
+    """Noise of shape (batch, noise_dim) to images in [-1, 1] of shape (batch, size, size, channels); with
+    ``config.conditional``, ``[noise, label]`` (labels of shape (batch,)) to images of those classes."""
+    if not config.conditional:
+        return unconditional_generator(config, config.noise_dim, synchronized)
+    check_classes(config)
+    noise = keras.Input(shape=(config.noise_dim,), name="noise")
+    label = keras.Input(shape=(), dtype="int32", name="label")
+    embedded = layers.Embedding(len(config.classes), CLASS_EMBEDDING_SIZE, name="class_embedding")(label)
+    joined = layers.Concatenate(name="noise_and_class")([noise, embedded])
+    body = unconditional_generator(config, config.noise_dim + CLASS_EMBEDDING_SIZE, synchronized)
+    return keras.Model([noise, label], body(joined), name=f"conditional_generator_{config.architecture}")
+
+
+def unconditional_generator(config: GANConfig, input_size: int, synchronized: bool) -> keras.Sequential:
+    """G's layers, from an input vector of ``input_size`` numbers to an image."""
     policy = dtype_policy(config)
     start = start_size(config.image_size)
     widths = generator_widths(config)
     biases = config.architecture != "paper"  # the authors' code has none: BatchNorm's shift does that job
     model = keras.Sequential(name=f"generator_{config.architecture}")
-    model.add(keras.Input(shape=(config.noise_dim,), name="noise"))
+    model.add(keras.Input(shape=(input_size,), name="noise"))
     if config.architecture == "radford":  # z as a 1x1 map, one transposed convolution to start x start
-        model.add(layers.Reshape((1, 1, config.noise_dim), name="noise_as_map", dtype=policy))
+        model.add(layers.Reshape((1, 1, input_size), name="noise_as_map", dtype=policy))
         model.add(layers.Conv2DTranspose(
             widths[0], start, strides=1, padding="valid", use_bias=False,
             kernel_initializer=weight_initializer(), name="project", dtype=policy,
@@ -130,13 +161,52 @@ def build_generator(config: GANConfig, synchronized: bool = False) -> keras.Sequ
     return model
 
 
-def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.Sequential:
-    """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits)."""
+def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.Model:
+    """Images in [-1, 1] to one real-vs-fake logit each (no sigmoid: the loss works on logits); with
+    ``config.conditional``, ``[images, labels]`` to a logit of "a real image of this class"."""
+    if not config.conditional:
+        return unconditional_discriminator(config, config.channels, synchronized)
+    check_classes(config)
+    image = keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image")
+    label = keras.Input(shape=(), dtype="int32", name="label")
+    if config.class_conditioning == "concatenation":  # one constant plane per class, 1 on the image's class
+        planes = ClassPlanes(len(config.classes), config.image_size, name="class_planes")(label)
+        joined = layers.Concatenate(name="image_and_class")([image, planes])
+        body = unconditional_discriminator(config, config.channels + len(config.classes), synchronized)
+        return keras.Model([image, label], body(joined), name=f"conditional_discriminator_{config.architecture}")
+    features = layers.Flatten(name="flatten", dtype="float32")(
+        discriminator_features(config, config.channels, synchronized)(image))
+    class_vector = layers.Embedding(len(config.classes), features.shape[-1],
+                                    embeddings_initializer=weight_initializer(), name="class_projection")(label)
+    unconditional_logit = layers.Dense(1, use_bias=config.architecture != "paper", name="logit", dtype="float32",
+                                       kernel_initializer=weight_initializer())(features)
+    projection = layers.Dot(axes=1, name="projection", dtype="float32")([class_vector, features])
+    logit = layers.Add(name="logit_with_class", dtype="float32")([unconditional_logit, projection])
+    return keras.Model([image, label], logit, name=f"conditional_discriminator_{config.architecture}")
+
+
+@keras.saving.register_keras_serializable(package="dcgan_helpers")
+class ClassPlanes(layers.Layer):
+    """Labels of shape (batch,) to one-hot maps of shape (batch, size, size, classes)."""
+
+    def __init__(self, classes: int, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.classes, self.size = classes, size
+
+    def call(self, labels):
+        one_hot = keras.ops.one_hot(keras.ops.cast(labels, "int32"), self.classes, dtype=self.compute_dtype)
+        return keras.ops.tile(one_hot[:, None, None, :], (1, self.size, self.size, 1))
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes, "size": self.size}
+
+
+def discriminator_features(config: GANConfig, input_channels: int, synchronized: bool) -> keras.Sequential:
+    """D's convolutions, from an image of ``input_channels`` channels to its last feature map."""
     policy = dtype_policy(config)
-    start = start_size(config.image_size)
     biases = config.architecture != "paper"
     model = keras.Sequential(name=f"discriminator_{config.architecture}")
-    model.add(keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image"))
+    model.add(keras.Input(shape=(config.image_size, config.image_size, input_channels), name="image"))
 
     def leaky_relu(name):
         return layers.LeakyReLU(config.leaky_relu_slope, name=name, dtype=policy)
@@ -150,6 +220,15 @@ def build_discriminator(config: GANConfig, synchronized: bool = False) -> keras.
             model.add(batch_norm(f"downsample_{number}_bn", policy, synchronized))
         model.add(leaky_relu(f"downsample_{number}_leaky_relu"))
         add_stride_one_layers(model, config, width, f"downsample_{number}", leaky_relu, policy, synchronized)
+    return model
+
+
+def unconditional_discriminator(config: GANConfig, input_channels: int, synchronized: bool) -> keras.Sequential:
+    """D's convolutions, then its one logit: a convolution over the last map (``radford``) or a dense layer."""
+    policy = dtype_policy(config)
+    start = start_size(config.image_size)
+    biases = config.architecture != "paper"
+    model = discriminator_features(config, input_channels, synchronized)
     if config.architecture == "radford":
         model.add(layers.Conv2D(
             1, start, padding="valid", kernel_initializer=weight_initializer(), name="logit", dtype="float32"

@@ -14,7 +14,7 @@ from .errors import DataFormatError, UsageError
 from .images import to_float, with_channel_axis
 
 __all__ = ["AUGMENT_DRAWS", "DRAWS_PER_IMAGE", "FAKE_AUGMENT_DRAWS", "LABEL_SWAP_DRAWS", "REAL_AUGMENT_DRAWS",
-           "batches_per_epoch", "check_images", "make_dataset", "training_dataset"]
+           "batches_per_epoch", "check_images", "check_labels", "make_dataset", "training_dataset"]
 
 # The uniform numbers a training step draws per image, as columns of its ``draws`` (batch, DRAWS_PER_IMAGE):
 LABEL_SWAP_DRAWS = slice(0, 2)  # below config.label_noise: swap the real target, swap the fake target
@@ -29,8 +29,9 @@ def batches_per_epoch(image_count: int, config: GANConfig) -> int:
     return image_count // config.batch_size
 
 
-def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
-    """An endless stream of shuffled batches in [-1, 1], starting at batch number ``start_step``.
+def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0, labels=None) -> tf.data.Dataset:
+    """An endless stream of shuffled batches in [-1, 1], starting at batch number ``start_step``; with
+    ``labels`` (one class index per image), batches of (images, their labels).
 
     The uint8 images stay as they are (4x smaller than float32), in memory or, for a
     memory-mapped cache, on disk; each batch is gathered and scaled on the fly. Every pass
@@ -40,6 +41,8 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
     """
     images = check_images(images, config)
     count = len(images)
+    if labels is not None:
+        labels = check_labels(labels, count, config)
     first_pass, skip = divmod(start_step, batches_per_epoch(count, config))
 
     def shuffled_batches(pass_number):
@@ -49,13 +52,18 @@ def make_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> 
 
     stream = tf.data.Dataset.counter(first_pass).flat_map(shuffled_batches).skip(skip)
     gather = gather_from_disk(images) if isinstance(images, np.memmap) else gather_in_memory(images)
-    return stream.map(lambda indices: to_float(gather(indices)), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE
-    )
+    classes = None if labels is None else tf.constant(labels)
+
+    def batch(indices):
+        pixels = to_float(gather(indices))
+        return pixels if classes is None else (pixels, tf.gather(classes, indices))
+
+    return stream.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0) -> tf.data.Dataset:
-    """``make_dataset``'s batches with what else a training step needs: (images, noise, uniform draws).
+def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0, labels=None) -> tf.data.Dataset:
+    """``make_dataset``'s batches with what else a training step needs: (images, noise, uniform draws), or
+    with ``labels`` (images, labels, noise, uniform draws).
 
     ``draws`` holds DRAWS_PER_IMAGE uniform numbers in [0, 1) per image, laid out as above. The
     noise and draws of step ``n`` come from keys derived from ``(config.seed, n)``, so they do not
@@ -63,6 +71,10 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
     ``tf.distribute`` every worker builds this whole stream and keeps its own slice of each global
     batch (sharding by data), so the replicas together see exactly what one device would.
     """
+    if config.conditional and labels is None:
+        raise UsageError("a conditional GAN trains on labelled images: pass the class of each image as labels "
+                         f"(datasets.load_labels gives them for {config.dataset})")
+
     def randomness(step):
         noise_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 1], tf.int64), step)
         draws_key = tf.random.experimental.stateless_fold_in(tf.constant([config.seed, 2], tf.int64), step)
@@ -70,10 +82,11 @@ def training_dataset(images: np.ndarray, config: GANConfig, start_step: int = 0)
                 tf.random.stateless_uniform([config.batch_size, DRAWS_PER_IMAGE], seed=draws_key))
 
     steps = tf.data.Dataset.counter(start_step).map(randomness, num_parallel_calls=tf.data.AUTOTUNE)
-    combined = tf.data.Dataset.zip(make_dataset(images, config, start_step), steps)
+    combined = tf.data.Dataset.zip(make_dataset(images, config, start_step, labels), steps)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return combined.map(lambda batch, drawn: (batch, *drawn)).prefetch(tf.data.AUTOTUNE).with_options(options)
+    flat = combined.map(lambda batch, drawn: (*(batch if labels is not None else (batch,)), *drawn))
+    return flat.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def training_noise(config: GANConfig, key) -> tf.Tensor:
@@ -103,6 +116,20 @@ def gather_from_disk(images: np.memmap):
         return batch
 
     return gather
+
+
+def check_labels(labels, count: int, config: GANConfig) -> np.ndarray:
+    """Labels as int32 (N,), one per image and each a class of the config, or an error saying what is wrong."""
+    labels = np.asarray(labels)
+    if not config.conditional:
+        raise UsageError("labels train a conditional GAN: set conditional=true, or train without labels")
+    if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataFormatError(f"expected one whole-number class label per image ({count}), got {labels.dtype} "
+                              f"{labels.shape}")
+    if len(labels) and not 0 <= labels.min() <= labels.max() < len(config.classes):
+        raise DataFormatError(f"labels must be 0 to {len(config.classes) - 1} (the config's {len(config.classes)} "
+                              f"classes), not {labels.min()} to {labels.max()}")
+    return labels.astype(np.int32)
 
 
 def check_images(images: np.ndarray, config: GANConfig) -> np.ndarray:

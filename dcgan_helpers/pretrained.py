@@ -44,12 +44,14 @@ class GeneratorFile:
     config: GANConfig
     record: dict
     weights: list[np.ndarray]
+    stored_config: str | None = None  # the config's JSON as a file holds it; None before the file is written
 
     @property
     def checksum(self) -> str:
-        """SHA-256 of the config, the record and every weight (shape, type and bytes), in order."""
+        """SHA-256 of the config (as the file holds it: a file stays valid when later versions add config keys),
+        the record and every weight (shape, type and bytes), in order."""
         digest = hashlib.sha256()
-        digest.update(self.config.to_json().encode())
+        digest.update((self.stored_config or self.config.to_json()).encode())
         digest.update(json.dumps(self.record, sort_keys=True).encode())
         for weight in self.weights:
             digest.update(f"{weight.dtype.str}{weight.shape}".encode())
@@ -99,7 +101,7 @@ def read(source, dataset: str | None = None) -> GeneratorFile:
             config = GANConfig.from_json(str(stored["config"]))
             record = json.loads(str(stored["record"]))
             names = sorted(key for key in stored.files if key.startswith("weights/"))
-            held = GeneratorFile(config, record, [stored[key] for key in names])
+            held = GeneratorFile(config, record, [stored[key] for key in names], str(stored["config"]))
             written_checksum = str(stored["sha256"])
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, ConfigError) as error:
         raise GeneratorFileError(f"{path} is not a generator file that can be read ({error}); export it again "
@@ -121,7 +123,7 @@ def load(source, dataset: str | None = None) -> keras.Model:
 def write(path, held: GeneratorFile) -> Path:
     """Write ``held`` as a generator file (under a temporary name, then renamed), with a JSON copy of its record."""
     arrays = {f"weights/{index:04d}": weight for index, weight in enumerate(held.weights)}
-    arrays.update(format=np.array(FORMAT), config=np.array(held.config.to_json()),
+    arrays.update(format=np.array(FORMAT), config=np.array(held.stored_config or held.config.to_json()),
                   record=np.array(json.dumps(held.record, sort_keys=True)), sha256=np.array(held.checksum))
     path = Path(path)
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:

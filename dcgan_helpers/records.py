@@ -33,6 +33,7 @@ from .errors import SessionError
 from .files import atomic_path, epoch_file_name, epoch_files, require_room, write_text_atomically
 from .gan import DCGAN, DIAGNOSTIC_NAMES, METRIC_NAMES
 from .images import image_grid
+from .latent import generator_inputs
 from .models import build_generator
 from .viz import gif_from_files, save_image
 
@@ -111,8 +112,8 @@ class SessionFiles:
 
     def draw_samples(self, generator: keras.Model, preview_noise, epoch: int) -> None:
         """The grid of the fixed noise after ``epoch``, and the GIF of every grid so far."""
-        save_image(self.samples_dir / epoch_file_name(epoch, ".png"), image_grid(generator(preview_noise,
-                                                                                           training=False)))
+        save_image(self.samples_dir / epoch_file_name(epoch, ".png"),
+                   image_grid(generator(generator_inputs(generator, preview_noise), training=False)))
         gif_from_files(epoch_files(self.samples_dir, ".png").values(), self.gif_path)
 
     def check_room(self, gan: DCGAN) -> None:

@@ -17,7 +17,7 @@ from PIL import Image
 from .callbacks import LiveDashboard, SymptomWatch, TerminateOnNaNLosses
 from .checkpoint import BestGenerator, checkpoint_best, checkpoint_history_row, restore_checkpoint, restore_generator
 from .config import GANConfig
-from .datasets import load_images, preset
+from .datasets import load_images, load_labels, preset
 from .device import default_strategy
 from .diagnosis import Finding, diagnose
 from .errors import SessionError, TrainingDiverged, UsageError
@@ -28,16 +28,33 @@ from .latent import noise
 from .locations import runs_root, writable_folder
 from .lock import SessionLock
 from .models import build_generator
-from .pipeline import batches_per_epoch, check_images, training_dataset
+from .pipeline import batches_per_epoch, check_images, check_labels, training_dataset
 from .records import EpochEnd, Metric, ResumePoint, SessionFiles, cell_number, generator_with
 
-__all__ = ["Session", "training_images"]
+__all__ = ["Session", "training_data", "training_images"]
 
 
 def training_images(config: GANConfig, data_dir=None) -> np.ndarray:
     """The images a session with ``config`` trains on (its dataset, size, subset and crop), checked against it."""
     return check_images(load_images(config.dataset, data_dir, config.image_size, config.data_filter, config.crop),
                         config)
+
+
+def training_data(config: GANConfig, data_dir=None) -> tuple[GANConfig, np.ndarray, np.ndarray | None]:
+    """(config, images, labels) a session with ``config`` trains on; labels are None unless it is conditional.
+
+    A conditional config gets its classes from the data; one that has them already (a session being
+    resumed) must find exactly those classes in the data, since its networks were built for them.
+    """
+    images = training_images(config, data_dir)
+    if not config.conditional:
+        return config, images, None
+    labels, classes = load_labels(config.dataset, images, data_dir, config.label_by)
+    if config.classes and tuple(classes) != config.classes:
+        raise UsageError(f"the data's classes are {', '.join(classes)}, but the session was trained on "
+                         f"{', '.join(config.classes)}; train it on the same data, or start a new session")
+    config = config.replace(classes=tuple(classes))
+    return config, images, check_labels(labels, len(images), config)
 
 
 class Session:
@@ -112,7 +129,8 @@ class Session:
     @contextlib.contextmanager
     def prepare(cls, dataset: str, number: int, resume_from: int | None = None, overrides: dict | None = None,
                 data_dir=None, runs_dir=None):
-        """``with Session.prepare(...) as (session, images):`` a session ready to ``train``, its lock held.
+        """``with Session.prepare(...) as (session, images, labels):`` a session ready to ``train``, its lock held;
+        ``labels`` are the images' classes for a conditional session, else None.
 
         Everything is checked before anything is written: a new session (``resume_from`` None) must not
         exist yet and its data must load; an existing one must be at ``resume_from`` and accept the
@@ -126,10 +144,10 @@ class Session:
         if resume_from is None:
             config = starting_config.replace(**overrides)
             cls.refuse_existing(dataset, number, runs_dir)
-            images = training_images(config, data_dir)
+            config, images, labels = training_data(config, data_dir)
             session = cls.create(config, runs_dir, number=number)
             with session.locked():
-                yield session, images
+                yield session, images, labels
             return
         session = cls.open(dataset, number, runs_dir)
         session.check_resume_point(resume_from)
@@ -137,9 +155,9 @@ class Session:
         session.check_config_change(config)
         with session.locked():  # before loading data, so that a second trainer is refused at once
             session.check_resume_point(resume_from)  # the holder of the lock may have moved on meanwhile
-            images = training_images(config, data_dir)
+            config, images, labels = training_data(config, data_dir)
             session.update_config(config)
-            yield session, images
+            yield session, images, labels
 
     # Config rules
     def check_config_change(self, config: GANConfig) -> None:
@@ -270,9 +288,10 @@ class Session:
 
     def train(
         self, images, epochs: int, resume_from: int | None = None, callbacks=(), verbose="auto", live: bool = False,
-        show=None, metric: Metric | None = None, strategy=None, refresh_seconds: float | None = 15.0,
+        show=None, metric: Metric | None = None, strategy=None, refresh_seconds: float | None = 15.0, labels=None,
     ):
         """Train ``epochs`` more epochs, continuing where epoch ``resume_from`` (default: the newest) ended.
+        A conditional session takes each image's class index in ``labels`` (``training_data`` gives both).
 
         ``live=True`` (in a notebook) shows a dashboard, redrawn after every epoch and every
         ``refresh_seconds`` within one, in place of Keras' progress bar (``verbose`` then defaults to 0);
@@ -306,7 +325,7 @@ class Session:
                 verbose = 0 if verbose == "auto" else verbose
             try:
                 resume.gan.fit(
-                    training_dataset(images, self.config, start_step=resume.step),
+                    training_dataset(images, self.config, start_step=resume.step, labels=labels),
                     initial_epoch=resume.epoch,
                     epochs=resume.epoch + epochs,
                     steps_per_epoch=steps_per_epoch,

@@ -9,14 +9,17 @@ import numpy as np
 
 from .files import atomic_path
 from .images import to_uint8, without_gray_channel
+from .latent import generator_inputs
 
 __all__ = ["dashboard_png", "gif_from_files", "pictures", "plot_history", "png_bytes", "save_gif", "save_image",
            "show_gif"]
 
 
-def pictures(generator, latent_vectors) -> np.ndarray:
-    """uint8 images (count, height, width[, 3]) of a batch of latent vectors; grayscale loses its channel axis."""
-    return without_gray_channel(to_uint8(generator(np.asarray(latent_vectors, np.float32), training=False)))
+def pictures(generator, latent_vectors, labels=None) -> np.ndarray:
+    """uint8 images (count, height, width[, 3]) of a batch of latent vectors (of the classes ``labels`` for a
+    conditional generator, see ``latent.generator_inputs``); grayscale loses its channel axis."""
+    return without_gray_channel(to_uint8(generator(generator_inputs(generator, latent_vectors, labels),
+                                                   training=False)))
 
 
 def save_image(path, image) -> None:
