@@ -2,8 +2,8 @@
 
 import numpy as np
 
-__all__ = ["class_count", "concept_vector", "generate", "generator_inputs", "interpolate", "lerp", "noise",
-           "noise_size", "principal_directions", "run_in_batches", "slerp"]
+__all__ = ["class_count", "class_vectors", "concept_vector", "draw_between_classes", "generate", "generator_inputs",
+           "interpolate", "lerp", "noise", "noise_size", "principal_directions", "run_in_batches", "slerp"]
 
 
 def noise(count: int, noise_dim: int, seed: int = 0, distribution: str = "normal") -> np.ndarray:
@@ -28,6 +28,24 @@ def class_count(generator) -> int:
     if not isinstance(generator.input_shape, list):
         return 0
     return generator.get_layer("class_embedding").input_dim
+
+
+def class_vectors(generator) -> np.ndarray:
+    """The learned vector of each class that a conditional generator joins to z: (classes, embedding size)."""
+    if not class_count(generator):
+        raise ValueError("this generator is unconditional: it has no class vectors")
+    return np.asarray(generator.get_layer("class_embedding").embeddings, np.float32)
+
+
+def draw_between_classes(generator, latent, start_class: int, end_class: int, fractions) -> np.ndarray:
+    """Images in [-1, 1] of a conditional generator for the noise vectors ``latent``, each with a class vector
+    ``fraction`` of the way along the straight line from ``start_class``'s to ``end_class``'s: G's layers after
+    its embedding run on z joined to a vector that may lie between two classes."""
+    vectors = class_vectors(generator)
+    fractions = np.asarray(fractions, np.float32)[:, None]
+    between = (1 - fractions) * vectors[start_class] + fractions * vectors[end_class]
+    joined = np.concatenate([np.asarray(latent, np.float32), between], axis=1)
+    return run_in_batches(generator.layers[-1], joined, 250)  # the layers after "noise_and_class"
 
 
 def generator_inputs(generator, latent, labels=None):
@@ -107,14 +125,19 @@ def principal_directions(generator, count: int = 6, samples: int = 1000, seed: i
     most. Regressing z on each image's component scores gives the latent direction that moves
     along that component. A simplified variant of GANSpace (Härkönen et al., 2020), which runs
     the PCA on StyleGAN's intermediate latent w or on BigGAN's feature maps, not on output
-    pixels. Returns an array (count, noise_dim) of unit vectors, made orthogonal in order.
+    pixels. Returns an array (count, noise_dim) of unit vectors, made orthogonal in order. For a
+    conditional generator the images are drawn for every class in turn and centred within each class, so
+    the directions are those along which z changes the pictures while the class stays.
     """
     noise_dim = noise_size(generator)
     if not 1 <= count <= min(noise_dim, samples):
         raise ValueError(f"count must be between 1 and {min(noise_dim, samples)} (noise size, samples), not {count}")
     latent = noise(samples, noise_dim, seed)
-    images = run_in_batches(generator, generator_inputs(generator, latent), 250).reshape(samples, -1).astype(np.float64)
-    images -= images.mean(axis=0)
+    inputs = generator_inputs(generator, latent)  # a conditional generator: the classes in turn
+    images = run_in_batches(generator, inputs, 250).reshape(samples, -1).astype(np.float64)
+    for label in np.unique(inputs[1]) if isinstance(inputs, list) else [None]:  # what z changes within a class
+        chosen = slice(None) if label is None else inputs[1] == label
+        images[chosen] -= images[chosen].mean(axis=0)
     left, singular_values, _ = np.linalg.svd(images, full_matrices=False)
     scores = left[:, :count] * singular_values[:count]
     directions = np.linalg.lstsq(scores, latent.astype(np.float64), rcond=None)[0]

@@ -17,8 +17,16 @@ import ipywidgets as widgets
 import numpy as np
 
 from .errors import WriteFailed
-from .images import enlarge, screen_scale
-from .latent import concept_vector, interpolate, noise, principal_directions
+from .images import enlarge, screen_scale, to_uint8, without_gray_channel
+from .latent import (
+    class_count,
+    concept_vector,
+    draw_between_classes,
+    interpolate,
+    noise,
+    noise_size,
+    principal_directions,
+)
 from .viz import pictures, png_bytes, save_gif
 
 __all__ = ["Interpolator", "LatentArithmetic", "LatentExplorer", "Shown", "untrained_notice"]
@@ -61,7 +69,7 @@ def untrained_notice(generator, samples: int = 8) -> str:
     trained one varies by tens. Pictures of ``samples`` seeds that vary by less than 4 of 255 in
     both ways count as untrained.
     """
-    drawn = pictures(generator, noise(samples, generator.input_shape[-1], 0)).astype(np.float32)
+    drawn = pictures(generator, noise(samples, noise_size(generator), 0)).astype(np.float32)
     across_z = float(drawn.std(axis=0).mean())
     within_picture = float(drawn.reshape(samples, -1).std(axis=1).mean())
     if across_z < 4 and within_picture < 4:
@@ -71,6 +79,21 @@ def untrained_notice(generator, samples: int = 8) -> str:
         return ("This generator looks untrained: its pictures are nearly the same flat grey for every z. "
                 f"Train it first, or {trained}.")
     return ""
+
+
+def class_options(generator, classes) -> list[tuple[str, int]]:
+    """(name, index) of each class a conditional generator draws, for a class picker; [] for an unconditional one."""
+    count = class_count(generator)
+    if classes is not None and len(classes) != count:
+        kind = f"draws {count} classes" if count else "is unconditional"
+        raise ValueError(f"this generator {kind}, but {len(classes)} class names were given")
+    return list(zip(classes or [f"class {index}" for index in range(count)], range(count), strict=True))
+
+
+def class_picker(options, value: int, description: str) -> widgets.Dropdown:
+    if not 0 <= value < len(options):
+        raise ValueError(f"class {value} does not exist: this generator draws classes 0 to {len(options) - 1}")
+    return widgets.Dropdown(options=options, value=value, description=description)
 
 
 class LatentExplorer(Shown):
@@ -85,13 +108,16 @@ class LatentExplorer(Shown):
     vector towards the average z = 0: lower ψ gives more typical, less varied pictures (a
     simplified variant of StyleGAN's truncation trick, which pulls its intermediate latent w
     towards the average w; Karras et al., 2019).
+    For a conditional generator a class picker chooses the class drawn (``classes``: their names, in label
+    order), and a row below shows the same z as every class: what the noise keeps while the class changes.
     The image redraws when a slider is released.
     """
 
     def __init__(self, generator, dimensions=None, directions: int | None = None, seed: int = 0,
-                 scale: int | None = None, samples: int = 1000):
+                 scale: int | None = None, samples: int = 1000, classes=None, label: int = 0):
         self.generator = generator
-        self.noise_dim = generator.input_shape[-1]
+        self.noise_dim = noise_size(generator)
+        options = class_options(generator, classes)
         directions = directions or min(6, self.noise_dim)
         if dimensions is not None:
             dimensions = [int(dimension) for dimension in dimensions]
@@ -113,17 +139,24 @@ class LatentExplorer(Shown):
         self.truncation = widgets.FloatSlider(1.0, min=0.1, max=1.0, step=0.05, description="truncation ψ",
                                               continuous_update=False)
         self.image = widgets.Image(format="png")
+        self.class_picker = class_picker(options, label, "class") if options else None
+        self.every_class = widgets.Image(format="png")  # the same z as every class (conditional generators)
         self.notice = untrained_notice(generator)
         self.message = Message()
         self.message.say(self.notice)
         self.seed.observe(self._seed_changed, names="value")
         self.random_button.on_click(self._random_clicked)
-        for slider in [*self.sliders, self.truncation]:
-            slider.observe(self._redraw, names="value")
+        for control in [*self.sliders, self.truncation, *([self.class_picker] if options else [])]:
+            control.observe(self._redraw, names="value")
         self._seed_changed()
-        controls = widgets.VBox([widgets.HBox([self.seed, self.random_button]), *self.sliders, self.truncation,
+        controls = widgets.VBox([widgets.HBox([self.seed, self.random_button]),
+                                 *([self.class_picker] if options else []), *self.sliders, self.truncation,
                                  self.message])
         self.widget = widgets.HBox([self.image, controls])
+        if options:
+            caption = Message()
+            caption.say("The same z as every class, left to right: " + ", ".join(name for name, _ in options))
+            self.widget = widgets.VBox([self.widget, caption, self.every_class])
 
     def base_vector(self) -> np.ndarray:
         return noise(1, self.noise_dim, self.seed.value)[0]
@@ -148,7 +181,14 @@ class LatentExplorer(Shown):
 
     def _redraw(self, change=None):
         try:
-            self.image.value = png_bytes(enlarge(pictures(self.generator, [self.latent_vector()])[0], self.scale))
+            vector = self.latent_vector()
+            if self.class_picker is None:
+                self.image.value = png_bytes(enlarge(pictures(self.generator, [vector])[0], self.scale))
+            else:
+                row = pictures(self.generator, np.repeat(vector[None], len(self.class_picker.options), axis=0))
+                self.image.value = png_bytes(enlarge(row[self.class_picker.value], self.scale))
+                self.every_class.value = png_bytes(enlarge(np.concatenate(list(row), axis=1),
+                                                           max(1, self.scale // 2)))
         except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
             self.message.say(f"could not draw: {error}")
         else:
@@ -161,12 +201,21 @@ class Interpolator(Shown):
     Spherical interpolation (the default) keeps z at a typical length all the way; the straight
     line cuts inside the shell where training noise lies (its midpoint is about 0.7 times as long),
     where pictures often turn grey and dull midway.
+
+    For a conditional generator, "from class" and "to class" pickers (``classes``: their names) walk the
+    class vector along the straight line from one class's to the other's while z walks between the seeds:
+    the same seed at both ends changes only the class, at fixed z.
     """
 
     def __init__(self, generator, start_seed: int = 0, end_seed: int = 1, frames: int = 8, spherical: bool = True,
-                 scale: int | None = None, gif_path="interpolation.gif"):
+                 scale: int | None = None, gif_path="interpolation.gif", classes=None, start_class: int = 0,
+                 end_class: int | None = None):
         self.generator = generator
-        self.noise_dim = generator.input_shape[-1]
+        self.noise_dim = noise_size(generator)
+        options = class_options(generator, classes)
+        self.class_pickers = [class_picker(options, start_class, "from class"),
+                              class_picker(options, start_class if end_class is None else end_class, "to class")
+                              ] if options else []
         self.scale = scale or screen_scale(generator.output_shape[1])
         self.start_seed = widgets.BoundedIntText(value=start_seed, min=0, max=2**31 - 1, description="from seed")
         self.end_seed = widgets.BoundedIntText(value=end_seed, min=0, max=2**31 - 1, description="to seed")
@@ -182,13 +231,14 @@ class Interpolator(Shown):
         self.message = Message()
         self.message.say(self.notice)
         self.frames: list[np.ndarray] = []
-        for control in (self.start_seed, self.end_seed, self.path_kind, self.frame_count):
+        for control in (self.start_seed, self.end_seed, self.path_kind, self.frame_count, *self.class_pickers):
             control.observe(self._redraw, names="value")
         self.frame.observe(self._show_frame, names="value")
         self.save_button.on_click(lambda button: self._save_clicked())
         self._redraw()
         self.widget = widgets.VBox([
-            widgets.HBox([self.start_seed, self.end_seed, self.frame_count]), self.path_kind,
+            widgets.HBox([self.start_seed, self.end_seed, self.frame_count]),
+            *([widgets.HBox(self.class_pickers)] if self.class_pickers else []), self.path_kind,
             widgets.HBox([self.image, widgets.VBox([self.frame, widgets.HBox([self.gif_path, self.save_button]),
                                                     self.message])]),
             self.strip,
@@ -206,9 +256,18 @@ class Interpolator(Shown):
         save_gif(frames + frames[-2:0:-1], path, seconds_per_frame)
         return path
 
+    def draw_frames(self) -> list[np.ndarray]:
+        """The picture of every frame; for a conditional generator, with the class vector walking too."""
+        path = self.latent_path()
+        if not self.class_pickers:
+            return list(pictures(self.generator, path))
+        start, end = (picker.value for picker in self.class_pickers)
+        drawn = draw_between_classes(self.generator, path, start, end, np.linspace(0, 1, len(path)))
+        return list(without_gray_channel(to_uint8(drawn)))
+
     def _redraw(self, change=None):
         try:
-            self.frames = list(pictures(self.generator, self.latent_path()))
+            self.frames = self.draw_frames()
         except Exception as error:  # noqa: BLE001 - shown in the widget, where the reader looks
             self.message.say(f"could not draw: {error}")
             return
@@ -244,8 +303,11 @@ class LatentArithmetic(Shown):
     CONCEPTS = ("A", "B", "C")
 
     def __init__(self, generator, count: int = 48, seed: int = 0, spread: float = 0.25, scale: int | None = None):
+        if class_count(generator):
+            raise ValueError("LatentArithmetic adds and subtracts the z of an unconditional generator; for a "
+                             "conditional one, change the class with LatentExplorer's class picker")
         self.generator, self.spread = generator, spread
-        self.candidates = noise(count, generator.input_shape[-1], seed)
+        self.candidates = noise(count, noise_size(generator), seed)
         self.scale = scale or max(1, screen_scale(generator.output_shape[1]) // 2)
         thumbnails = pictures(generator, self.candidates)
         width = f"{thumbnails.shape[2] * self.scale}px"

@@ -246,3 +246,64 @@ def test_a_widget_says_when_its_generator_looks_untrained(generator):
     explorer = LatentExplorer(generator, dimensions=(0,))
     explorer.sliders[0].value = 1.0
     assert explorer.message.value == ""
+
+
+# A conditional generator's class pickers
+CLASSES = ("circle", "square", "star")
+
+
+@pytest.fixture(scope="module")
+def conditional_generator():
+    keras.utils.set_random_seed(0)
+    config = preset("fashion_mnist").replace(generator_filters=8, precision="float32", conditional=True,
+                                             classes=CLASSES)
+    generator = build_generator(config)
+    embedding = generator.get_layer("class_embedding")
+    embedding.embeddings.assign(np.asarray(embedding.embeddings) * 100)  # classes far apart, as after training
+    return contrasty(generator)
+
+
+def test_the_explorer_draws_the_picked_class_and_the_same_z_as_every_class(conditional_generator):
+    explorer = LatentExplorer(conditional_generator, classes=CLASSES, seed=3)
+    assert [name for name, _ in explorer.class_picker.options] == list(CLASSES)
+    row = shown(explorer.every_class)
+    width = row.shape[1] // len(CLASSES)
+    assert row.shape[1] == width * len(CLASSES)
+    first = bytes(explorer.image.value)
+    explorer.class_picker.value = 2
+    assert bytes(explorer.image.value) != first
+    assert np.array_equal(shown(explorer.every_class), row), "the row of every class changed with the picked class"
+    # the picked class's picture is the row's picture of that class, enlarged
+    small = shown(explorer.image)[:: explorer.scale, :: explorer.scale]
+    assert np.array_equal(small, row[:: explorer.scale // 2, 2 * width: 3 * width: explorer.scale // 2])
+    explorer.sliders[0].value = 2.5
+    assert not np.array_equal(shown(explorer.every_class), row), "moving z did not change the row of every class"
+
+
+def test_class_names_must_fit_the_generator(conditional_generator, generator):
+    with pytest.raises(ValueError, match="draws 3 classes, but 2 class names"):
+        LatentExplorer(conditional_generator, classes=("a", "b"))
+    with pytest.raises(ValueError, match="unconditional, but 3 class names"):
+        Interpolator(generator, classes=CLASSES)
+    with pytest.raises(ValueError, match="class 3 does not exist"):
+        Interpolator(conditional_generator, start_class=3)
+    with pytest.raises(ValueError, match="conditional one"):
+        LatentArithmetic(conditional_generator)
+    assert [name for name, _ in LatentExplorer(conditional_generator).class_picker.options] == [
+        "class 0", "class 1", "class 2"]
+
+
+def test_the_interpolator_walks_between_two_classes_at_fixed_z(conditional_generator):
+    from dcgan_helpers.viz import pictures
+
+    walk = Interpolator(conditional_generator, classes=CLASSES, start_seed=5, end_seed=5, start_class=0, end_class=2,
+                        frames=5)
+    same_z = np.repeat(walk.latent_path()[:1], 3, axis=0)
+    ends = pictures(conditional_generator, same_z, labels=[0, 1, 2])
+    np.testing.assert_allclose(walk.frames[0], ends[0], atol=1)  # the first frame is class 0, the last class 2
+    np.testing.assert_allclose(walk.frames[-1], ends[2], atol=1)
+    assert not np.array_equal(walk.frames[2], walk.frames[0]) and not np.array_equal(walk.frames[2], walk.frames[-1])
+    strip = bytes(walk.strip.value)
+    walk.class_pickers[1].value = 1
+    assert bytes(walk.strip.value) != strip
+    np.testing.assert_allclose(walk.frames[-1], ends[1], atol=1)
