@@ -61,12 +61,13 @@ class _StepClock(keras.callbacks.Callback):
 
 
 def estimate_training_time(config: GANConfig, images, epochs: int, steps: int = 20, warmup_steps: int = 3,
-                           strategy=None) -> TrainingEstimate:
+                           strategy=None, labels=None) -> TrainingEstimate:
     """Time ``steps`` training steps of the package's own DCGAN (after ``warmup_steps`` untimed ones) on
     ``images`` with ``config``, and estimate ``epochs`` epochs on this machine.
 
     Uses ``build_dcgan``, ``DCGAN.train_step`` and ``training_dataset`` exactly as ``Session.train`` does,
-    in a throwaway model: nothing is written and no session changes.
+    in a throwaway model: nothing is written and no session changes. A conditional config needs the images'
+    ``labels``.
     """
     if steps < 2 or warmup_steps < 1 or epochs < 1:
         raise UsageError(f"need steps >= 2, warmup_steps >= 1 and epochs >= 1, not {steps}, {warmup_steps}, {epochs}")
@@ -75,7 +76,7 @@ def estimate_training_time(config: GANConfig, images, epochs: int, steps: int = 
     gan = build_dcgan(config, strategy or default_strategy())
     clock = _StepClock()
     started = time.perf_counter()
-    gan.fit(training_dataset(images, config), epochs=1, steps_per_epoch=warmup_steps + steps, verbose=0,
+    gan.fit(training_dataset(images, config, labels=labels), epochs=1, steps_per_epoch=warmup_steps + steps, verbose=0,
             callbacks=[clock])
     first_time = clock.ticks[0][1]
     (warm_index, warm_time), (last_index, last_time) = clock.ticks[warmup_steps // per_call - 1], clock.ticks[-1]

@@ -3,7 +3,7 @@
 import json
 import re
 import textwrap
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import nbformat
@@ -55,7 +55,15 @@ def with_smoke_parameters(notebook: nbformat.NotebookNode, extra: dict | None = 
 
 
 @contextmanager
-def smoke_data(kind: str | None, root: Path):
+def smoke_data(kind, root: Path):
+    """``smoke_data_of`` for one kind (a string), or for several (a list) at once, their parameters merged."""
+    kinds = [] if kind is None else [kind] if isinstance(kind, str) else list(kind)
+    with ExitStack() as stack:
+        yield {key: value for each in kinds for key, value in stack.enter_context(smoke_data_of(each, root)).items()}
+
+
+@contextmanager
+def smoke_data_of(kind: str | None, root: Path):
     """Data a notebook needs at smoke size, built in the published layout; yields parameters pointing at it.
 
     ``hands``: a ``Hands/`` folder with ``HandInfo.csv`` in $DCGAN_DATA_DIR/hands. ``celeba``: the
