@@ -110,3 +110,23 @@ def test_failure_gallery_benchmark_records_the_diagnostics_and_tabulates_every_r
     assert "stopped" in diverged and summaries["learning rates 1e30"] == ["training diverged"]
     assert re.search(r"\| healthy \| 1 \| \d+\.\d\d \|", result.stdout), result.stdout
     assert re.search(r"\| training diverged \| 1 \| 1 \| 1 \| 0 \|", result.stdout), result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_conditional_quality_benchmark_tabulates_class_fidelity_beside_the_unconditional_preset(real_fashion_mnist,
+                                                                                                tmp_path):
+    results = tmp_path / "results.jsonl"
+    command = [sys.executable, str(ROOT / "benchmarks" / "conditional_quality.py"), "--epochs", "1",
+               "--train-images", "256", "--samples", "300", "--data-dir", str(real_fashion_mnist),
+               "--results", str(results), "--configurations", "conditional", "unconditional"]
+    for seed in ("0", "1"):  # two processes, one file: the second table covers both seeds
+        result = subprocess.run([*command, "--seeds", seed], capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+    number = r"\d+\.\d+ ± \d+\.\d+ \(\d+\.\d+–\d+\.\d+\)"
+    assert re.search(rf"\| conditional \| 1 \| 2 \| {number} \| \d+/10 \| {number} \| [\w/ -]+ \d\.\d+ \(\d\.\d+\) \|",
+                     result.stdout), result.stdout
+    assert re.search(rf"\| unconditional \| 1 \| 2 \| {number} \| \d+/10 \| — \| — \|", result.stdout), result.stdout
+    assert "asked-for class named per class (mean over 2 seeds): T-shirt/top" in result.stdout
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(rows) == 2 * 2 and all(len(row["per_class"]) == 10 for row in rows if "per_class" in row)

@@ -31,6 +31,7 @@ from support.browser import (
     drag,
     jupyterlab,
     labelled_input,
+    labelled_select,
     output,
     type_into,
     wait_for_new_picture,
@@ -140,10 +141,20 @@ def check_latent_explorer(reader: Reader, index: int, record: dict) -> None:
 
     before_pixels = picture.screenshot()
     area.get_by_role("button", name="random").click()
-    wait_for_new_picture(picture, source)
+    source = wait_for_new_picture(picture, source)
     assert seed_box.input_value() != "123", "the random button did not pick a new seed"
     assert picture.screenshot() != before_pixels, "the random button did not change the picture"
     reader.shot("explorer_random", area)
+    if "classes=" in record["source"]:  # a conditional generator: the class picker and the row of every class
+        row = area.locator("img.widget-image").nth(1)
+        wait_for_picture(row)
+        before_pixels, before_row = picture.screenshot(), row.screenshot()
+        picker = labelled_select(area, "class")
+        picker.select_option(index=0 if picker.input_value() != "0" else 1)
+        wait_for_new_picture(picture, source)
+        assert picture.screenshot() != before_pixels, "another class did not change the picture"
+        assert row.screenshot() == before_row, "the row of every class changed when only the class picked did"
+        reader.shot("explorer_other_class", area)
 
 
 def check_interpolator(reader: Reader, index: int, record: dict) -> None:
@@ -176,6 +187,14 @@ def check_interpolator(reader: Reader, index: int, record: dict) -> None:
     assert slider.locator(".widget-readout").inner_text() != readout, "the mouse drag did not move the frame slider"
     assert frame.screenshot() != before, "another frame did not change the picture"
     reader.shot("interpolator_frame_slider", area)
+
+    if "classes=" in record["source"]:  # a conditional generator: walk to another class
+        before = strip.screenshot()
+        picker = labelled_select(area, "to class")
+        picker.select_option(index=0 if picker.input_value() != "0" else 1)
+        strip_source = wait_for_new_picture(strip, strip_source)
+        assert strip.screenshot() != before, "another end class did not change the strip"
+        reader.shot("interpolator_other_class", area)
 
     gif = Path(record["folder"]) / labelled_input(area, "GIF file").input_value()
     gif.unlink(missing_ok=True)

@@ -338,3 +338,14 @@ def test_evaluate_reports_how_often_each_asked_for_class_is_drawn(tmp_path):
     fidelity = result["class_fidelity"]
     assert set(fidelity["per_class"]) == set(FASHION_MNIST_CLASSES) and fidelity["sample_count"] == 200
     assert 0 <= fidelity["overall"] <= 1 and set(fidelity["real_per_class"]) <= set(FASHION_MNIST_CLASSES)
+
+
+def test_the_time_estimate_trains_a_conditional_gan_on_its_labels():
+    from dcgan_helpers.timing import estimate_training_time
+
+    images, labels = labelled_images()
+    config = TINY_CONDITIONAL.replace(batch_size=8)
+    estimate = estimate_training_time(config, images, epochs=2, steps=2, warmup_steps=1, labels=labels)
+    assert estimate.epochs == 2 and estimate.measured_steps == 2 and estimate.seconds_per_step > 0
+    with pytest.raises(UsageError, match="labelled images"):
+        estimate_training_time(config, images, epochs=2, steps=2, warmup_steps=1)

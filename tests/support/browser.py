@@ -154,6 +154,12 @@ def labelled_input(area, label: str):
         f"^{re.escape(label)}$"))).locator("input").first
 
 
+def labelled_select(area, label: str):
+    """The drop-down menu of a widget whose description is ``label``."""
+    return area.locator(".widget-inline-hbox", has=area.page.locator("label", has_text=re.compile(
+        f"^{re.escape(label)}$"))).locator("select").first
+
+
 def wait_for_picture(img, timeout: float = 60) -> str:
     """Wait until the picture is loaded and has pixels; returns its source."""
     img.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle(),
