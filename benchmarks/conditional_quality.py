@@ -98,11 +98,12 @@ def summary(rows: list[dict]) -> None:
             weakest = f"{worst} {per_class[worst]:.3f} ({group[0]['real_per_class'][worst]:.3f})"
         print(f"| {name} | {epoch} | {len(group)} | {mean_and_spread([row['frechet_distance'] for row in group])} | "
               f"{min(row['covered_classes'] for row in group)}/10 | {named} | {weakest} | {seconds:.0f} |")
-    for (name, epoch), group in sorted(groups.items()):
+    for (name, epoch), group in sorted(groups.items(), key=lambda item: (list(CONFIGURATIONS).index(item[0][0]),
+                                                                          item[0][1])):
         if name != "unconditional":
             per_class = ", ".join(f"{label} {np.mean([row['per_class'][label] for row in group]):.3f}"
                                   for label in group[0]["per_class"])
-            print(f"conditional, epoch {epoch}, asked-for class named per class (mean over {len(group)} seeds): "
+            print(f"{name}, epoch {epoch}, asked-for class named per class (mean over {len(group)} seeds): "
                   f"{per_class}")
 
 

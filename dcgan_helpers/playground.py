@@ -20,6 +20,7 @@ class Playground(Shown):
 
     Each Start creates a new session (``playground.session``). Stop ends the run after the step in
     progress; the session keeps its last finished epoch and can be resumed or explored like any other.
+    A conditional ``config`` trains on ``labels``, each image's class.
 
     Widgets change only on the kernel's main thread (the rule of ``dcgan_helpers.widgets``). In
     Jupyter the run trains in a background thread, so the notebook stays usable; the thread hands
@@ -30,8 +31,10 @@ class Playground(Shown):
     interrupt button, Ctrl+C in a terminal) stops the run exactly like Stop.
     """
 
-    def __init__(self, config: GANConfig, images, epochs: int = 5, runs_dir=None, refresh_seconds: float = 2.0):
+    def __init__(self, config: GANConfig, images, epochs: int = 5, runs_dir=None, refresh_seconds: float = 2.0,
+                 labels=None):
         self.config, self.images, self.runs_dir, self.refresh_seconds = config, images, runs_dir, refresh_seconds
+        self.labels = labels  # each image's class, for a conditional config
         batch_sizes = sorted({16, 32, 64, 128, 256, config.batch_size})
         # fine steps of the exponent, so that the page keeps a value like 8e-4 instead of rounding it to 7.9e-4
         learning_rate = dict(base=10, min=-5, max=-2, step=0.001, readout_format=".1e")
@@ -122,7 +125,7 @@ class Playground(Shown):
 
         try:
             session.train(self.images, epochs, live=True, show=show, refresh_seconds=self.refresh_seconds,
-                          callbacks=[StopWhenAsked(self.stop_requested)])
+                          callbacks=[StopWhenAsked(self.stop_requested)], labels=self.labels)
         except TrainingStopped as stopped:
             return "stopped", f"Stopped: {stopped}. Resume: <code>playground.session.train(images, EPOCHS)</code>."
         except Exception as error:  # noqa: BLE001 - shown to the reader, who has no traceback to read

@@ -28,7 +28,10 @@ from .models import build_generator
 __all__ = ["GeneratorFile", "GeneratorFileError", "SHIPPED", "export", "load", "read", "write", "write_record_copy"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
-SHIPPED = {"fashion_mnist": ASSETS_DIR / "fashion_mnist_generator.npz"}  # name → file inside the package
+SHIPPED = {  # name → file inside the package
+    "fashion_mnist": ASSETS_DIR / "fashion_mnist_generator.npz",
+    "fashion_mnist_conditional": ASSETS_DIR / "fashion_mnist_conditional_generator.npz",  # draws a chosen class
+}
 FORMAT = "dcgan-generator/1"
 
 

@@ -9,11 +9,14 @@ writes into ``docs/pictures/``:
   10 steps between seeds 1→2, 3→4, 5→6, 7→8);
 - ``fashion_mnist_training.gif`` and ``fashion_mnist_epochs.png``: the session's sample grids (its fixed preview
   noise) after every epoch up to the shipped one, and after epochs 1, 3 and 10 side by side;
+- ``fashion_mnist_conditional.png``: the shipped class-conditional generator, one row per class (in label order)
+  and one column per noise vector (seeds 0 to 7 of ``latent.noise``, the same z down each column);
 - ``toy_ring.png``: notebook 00's toy GAN on the ring of 8 Gaussians with its three settings (balanced,
   collapsed, cured by 5 D steps per G step), trained ``--toy-steps`` steps each;
 - ``pictures.json``: how each one was made (sources, seeds, the generator's checksum).
 
-Nothing is drawn by hand: every pixel comes from the code named above.
+Nothing is drawn by hand: every pixel comes from the code named above. ``--only conditional`` makes the
+conditional picture alone and keeps the rest of ``pictures.json``.
 """
 
 import argparse
@@ -58,6 +61,18 @@ def interpolation_picture(generator, distribution: str, out: Path) -> dict:
     return {"made_by": "latent.interpolate (spherical, 10 steps) between the noise of seeds 1→2, 3→4, 5→6, 7→8"}
 
 
+def conditional_picture(held, source: str, out: Path) -> dict:
+    generator = held.generator()
+    latent = np.concatenate([noise(1, held.config.noise_dim, seed, held.config.noise_distribution)
+                             for seed in range(8)])
+    rows = [pictures(generator, latent, labels=label) for label in range(len(held.config.classes))]
+    save_image(out / "fashion_mnist_conditional.png", enlarge(image_grid(np.concatenate(rows), columns=8), 2))
+    return {"made_by": "viz.pictures of the conditional generator: one row per class (in label order), one column "
+                       "per noise vector (latent.noise seeds 0 to 7), an image_grid enlarged 2×",
+            "classes": list(held.config.classes),
+            "generator": {"source": source, "sha256": held.checksum, "epochs": held.record["epochs"]}}
+
+
 def training_pictures(session_folder: Path, last_epoch: int, out: Path) -> dict:
     frames = {epoch: path for epoch, path in epoch_files(session_folder / "samples", ".png").items()
               if epoch <= last_epoch}
@@ -96,19 +111,30 @@ def toy_picture(steps: int, out: Path) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generator", default="fashion_mnist", help="shipped name or exported file")
-    parser.add_argument("--session", type=Path, required=True, help="the session that trained the generator")
+    parser.add_argument("--conditional-generator", default="fashion_mnist_conditional",
+                        help="shipped name or exported file of a conditional Fashion-MNIST generator")
+    parser.add_argument("--session", type=Path, help="the session that trained the generator")
     parser.add_argument("--out", type=Path, default=HERE / "pictures")
     parser.add_argument("--toy-steps", type=int, default=3000)
+    parser.add_argument("--only", choices=["conditional"], help="make this picture alone")
     args = parser.parse_args(argv)
-    held = pretrained.read(args.generator)
-    generator, distribution = held.generator(), held.config.noise_distribution
+    if args.only is None and args.session is None:
+        parser.error("--session is needed for the training pictures (or make --only conditional)")
     args.out.mkdir(parents=True, exist_ok=True)
-    record = {"generator": {"source": str(args.generator), "sha256": held.checksum, "epochs": held.record["epochs"]},
-              "fashion_mnist_samples.png": samples_picture(generator, distribution, args.out),
-              "fashion_mnist_interpolation.png": interpolation_picture(generator, distribution, args.out),
-              "fashion_mnist_training.gif": training_pictures(args.session, held.record["epochs"], args.out),
-              "toy_ring.png": toy_picture(args.toy_steps, args.out)}
-    record["fashion_mnist_epochs.png"] = record["fashion_mnist_training.gif"]
+    conditional = pretrained.read(args.conditional_generator)  # refused before anything is written
+    if args.only:
+        record = json.loads((args.out / "pictures.json").read_text())
+    else:
+        held = pretrained.read(args.generator)
+        generator, distribution = held.generator(), held.config.noise_distribution
+        record = {"generator": {"source": str(args.generator), "sha256": held.checksum,
+                                "epochs": held.record["epochs"]},
+                  "fashion_mnist_samples.png": samples_picture(generator, distribution, args.out),
+                  "fashion_mnist_interpolation.png": interpolation_picture(generator, distribution, args.out),
+                  "fashion_mnist_training.gif": training_pictures(args.session, held.record["epochs"], args.out),
+                  "toy_ring.png": toy_picture(args.toy_steps, args.out)}
+        record["fashion_mnist_epochs.png"] = record["fashion_mnist_training.gif"]
+    record["fashion_mnist_conditional.png"] = conditional_picture(conditional, args.conditional_generator, args.out)
     write_text_atomically(args.out / "pictures.json", json.dumps(record, indent=2) + "\n")
     sizes = {path.name: path.stat().st_size for path in args.out.iterdir()}
     print(f"wrote {len(sizes)} files, {sum(sizes.values()) / 1e6:.2f} MB, to {args.out}")

@@ -35,6 +35,8 @@ def test_the_script_makes_every_picture_from_a_generator_and_its_session(scored_
 def test_the_shown_pictures_come_from_the_shipped_generator_and_stay_small():
     record = json.loads((PICTURES / "pictures.json").read_text())
     assert record["generator"]["sha256"] == pretrained.read("fashion_mnist").checksum
+    conditional = record["fashion_mnist_conditional.png"]["generator"]
+    assert conditional["sha256"] == pretrained.read("fashion_mnist_conditional").checksum
     assert sum(path.stat().st_size for path in PICTURES.iterdir()) < 3_000_000
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dcgan_helpers.datasets import preset
-from dcgan_helpers.latent import principal_directions
+from dcgan_helpers.latent import class_count, principal_directions
 from dcgan_helpers.models import build_generator
 from dcgan_helpers.playground import Playground
 from dcgan_helpers.session import Session
@@ -307,3 +307,14 @@ def test_the_interpolator_walks_between_two_classes_at_fixed_z(conditional_gener
     walk.class_pickers[1].value = 1
     assert bytes(walk.strip.value) != strip
     np.testing.assert_allclose(walk.frames[-1], ends[1], atol=1)
+
+
+def test_playground_trains_a_conditional_session_on_the_labels(tiny_config, playground_images, tmp_path):
+    config = tiny_config.replace(conditional=True, classes=CLASSES)
+    labels = np.arange(len(playground_images)) % len(CLASSES)
+    playground = Playground(config, playground_images, epochs=1, runs_dir=tmp_path, labels=labels)
+    playground.start_button.click()
+    assert playground.outcome == "finished", playground.status.value
+    assert playground.session.config.classes == CLASSES
+    assert class_count(playground.session.load_generator()) == len(CLASSES)
+    keras.backend.clear_session()
