@@ -272,7 +272,8 @@ def run_evaluate(args) -> None:
     else:
         summary = (f"Fréchet distance {result['frechet_distance']:.2f} (project classifier), "
                    f"classes covered {result['covered_classes']}/10")
-    print(f"session {args.training}, {result['generator']} generator after {result['epochs_done']} epoch{'' if result['epochs_done'] == 1 else 's'}: {summary} "
+    epochs = f"{result['epochs_done']} epoch{'' if result['epochs_done'] == 1 else 's'}"
+    print(f"session {args.training}, {result['generator']} generator after {epochs}: {summary} "
           f"from {result['sample_count']:,} samples; written to "
           f"{session.path / 'evaluation.json'}")
     if "class_fidelity" in result:

@@ -24,11 +24,11 @@ that of the "standard CNN" discriminator of Miyato et al. (2018); the TensorFlow
 a stride-1 layer at its first resolution.
 
 With ``conditional``, G and D also take a class label (an integer, one of ``config.classes``). G joins
-a learned vector per class (an embedding) to z, as Mirza & Osindero (2014) join y to z. D judges image
-and class together, by one of two means (``config.class_conditioning``): ``concatenation`` joins one
-constant plane per class to the image (1 on the image's class, 0 elsewhere), as Mirza & Osindero join
-y to x; ``projection`` (Miyato & Koyama, 2018) adds to a linear function of D's last feature map φ(x),
-flattened, the inner product of φ(x) with a learned vector of the class.
+a learned vector per class (an embedding) to z: a simplified form of Mirza & Osindero's (2014) joint
+hidden layer of z and y. D judges image and class together, by one of two means
+(``config.class_conditioning``): ``concatenation`` joins one constant plane per class to the image (1 on
+the image's class, 0 elsewhere); ``projection`` (Miyato & Koyama, 2018) adds to a linear function of D's
+last feature map φ(x), flattened, the inner product of φ(x) with a learned vector of the class.
 """
 
 import keras
